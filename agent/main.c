@@ -1,0 +1,265 @@
+/* main.c — floe's command line: parses the subcommand and its options, then hands over.
+ *
+ *     floe run   -c FILE [--env-file FILE]   run the agent until SIGTERM/SIGINT
+ *     floe check -c FILE [--env-file FILE]   validate a config, print it normalised
+ *     floe version                           versions of floe and its libraries
+ *     floe help [COMMAND|config]             usage, or the config key reference
+ *
+ * Exit status: 0 success, 1 failure (bad config, runtime error), 2 bad usage.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "agent.h"
+#include "config.h"
+#include "log.h"
+#include "version.h"
+
+#define EXIT_USAGE 2
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+    const char *usage;
+};
+
+static const struct command commands[];
+
+/* Options shared by the commands that read a config. */
+struct common_opts {
+    const char *config;
+    const char *env_file;
+};
+
+static const struct command *find_command(const char *name);
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "floe %s: ", cmd);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nRun 'floe %s --help' for usage.\n", cmd);
+    return EXIT_USAGE;
+}
+
+static int print_help(const struct command *c, FILE *out)
+{
+    fprintf(out, "%s\n", c->usage);
+    return 0;
+}
+
+/* Parses -c/--config, --env-file and --help. Returns -1 to continue, or an exit status. */
+static int parse_common(const char *cmd, int argc, char **argv, struct common_opts *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            return print_help(find_command(cmd), stdout);
+        }
+        if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0 || strcmp(a, "--env-file") == 0) {
+            if (i + 1 >= argc) {
+                return usage_error(cmd, "%s needs a file", a);
+            }
+            if (strcmp(a, "--env-file") == 0) {
+                o->env_file = argv[++i];
+            } else {
+                o->config = argv[++i];
+            }
+            continue;
+        }
+        if (strncmp(a, "--config=", 9) == 0) {
+            o->config = a + 9;
+            continue;
+        }
+        if (strncmp(a, "--env-file=", 11) == 0) {
+            o->env_file = a + 11;
+            continue;
+        }
+        return usage_error(cmd, "unexpected argument '%s'", a);
+    }
+    if (!o->config) {
+        return usage_error(cmd, "%s", "missing -c FILE");
+    }
+    return -1;
+}
+
+/* Loads the env file and the config; prints every error. Returns the config or NULL. */
+static struct floe_config *load(const struct common_opts *o)
+{
+    struct floe_cfg_errors errs = {0};
+    struct floe_config *cfg = NULL;
+    if (!o->env_file || floe_env_load(o->env_file, &errs) == 0) {
+        cfg = floe_config_load(o->config, &errs);
+    }
+    for (size_t i = 0; i < errs.n; i++) {
+        fprintf(stderr, "%s\n", errs.items[i]);
+    }
+    if (!cfg) {
+        fprintf(stderr, "%s: %zu error%s\n", o->config, errs.n, errs.n == 1 ? "" : "s");
+    }
+    floe_cfg_errors_free(&errs);
+    return cfg;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    struct common_opts o = {0};
+    int rc = parse_common("check", argc, argv, &o);
+    if (rc >= 0) {
+        return rc;
+    }
+    struct floe_config *cfg = load(&o);
+    if (!cfg) {
+        floe_env_clear();
+        return 1;
+    }
+    floe_config_print(cfg, stdout);
+    floe_config_free(cfg);
+    floe_env_clear();
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    struct common_opts o = {0};
+    struct floe_agent agent;
+    uv_loop_t loop;
+    int rc = parse_common("run", argc, argv, &o);
+    if (rc >= 0) {
+        return rc;
+    }
+    struct floe_config *cfg = load(&o);
+    if (!cfg) {
+        floe_env_clear();
+        return 1;
+    }
+    if (uv_loop_init(&loop) < 0) {
+        floe_config_free(cfg);
+        return 1;
+    }
+    rc = floe_agent_init(&agent, &loop, cfg, o.env_file);
+    if (rc < 0) {
+        floe_agent_free(&agent);
+        uv_loop_close(&loop);
+        floe_env_clear();
+        return 1;
+    }
+    FLOE_INFO("agent", "started\tversion=%s pid=%d config=\"%s\" table=%s.%s", FLOE_VERSION,
+              (int)uv_os_getpid(), cfg->path, cfg->table.namespace_, cfg->table.name);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    rc = uv_loop_close(&loop);
+    if (rc < 0) {
+        FLOE_ERROR("agent", "loop closed with handles still open\terror=\"%s\"", uv_strerror(rc));
+    }
+    floe_agent_free(&agent);
+    floe_env_clear();
+    FLOE_INFO("agent", "exit");
+    return rc < 0 ? 1 : 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    if (argc > 1) {
+        if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+            return print_help(find_command("version"), stdout);
+        }
+        return usage_error("version", "unexpected argument '%s'", argv[1]);
+    }
+    floe_version_print(stdout);
+    return 0;
+}
+
+static int cmd_help(int argc, char **argv);
+
+static const struct command commands[] = {
+    {"run", cmd_run, "run the agent",
+     "usage: floe run -c FILE [--env-file FILE]\n"
+     "\n"
+     "Runs the agent on its event loop until SIGTERM or SIGINT.\n"
+     "  -c, --config FILE   the config file (see 'floe help config')\n"
+     "  --env-file FILE     KEY=VALUE lines for ${VAR} in the config, after the environment\n"
+     "\n"
+     "Signals: SIGHUP reloads the config (an invalid file is reported and the running config\n"
+     "stays); SIGTERM/SIGINT stop gracefully within agent.shutdown_timeout and exit 0; a second\n"
+     "SIGINT exits at once; SIGUSR1 logs a status line."},
+    {"check", cmd_check, "validate a config and print it normalised",
+     "usage: floe check -c FILE [--env-file FILE]\n"
+     "\n"
+     "Reads the config as 'floe run' would. Valid: prints every key with its value (defaults\n"
+     "marked, secrets masked) and exits 0. Invalid: prints each error as file:line: message and\n"
+     "exits 1."},
+    {"version", cmd_version, "print versions of floe and its libraries",
+     "usage: floe version\n\nPrints floe's version and git revision, and the versions of libuv,\n"
+     "librdkafka, mbedTLS, zstd, cJSON and llhttp it was built with."},
+    {"help", cmd_help, "show usage, or the config reference",
+     "usage: floe help [COMMAND | config]\n\nWithout an argument, lists the commands. With a\n"
+     "command, shows its usage. 'floe help config' prints the reference of every config key."},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct command *find_command(const char *name)
+{
+    for (const struct command *c = commands; c->name; c++) {
+        if (strcmp(c->name, name) == 0) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static void print_overview(FILE *out)
+{
+    fprintf(out, "floe %s — Kafka topics into Apache Iceberg tables\n\n"
+                 "usage: floe COMMAND [OPTIONS]\n\ncommands:\n",
+            FLOE_VERSION);
+    for (const struct command *c = commands; c->name; c++) {
+        fprintf(out, "  %-9s %s\n", c->name, c->summary);
+    }
+    fprintf(out, "\nRun 'floe COMMAND --help' for a command's options.\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_overview(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        return print_help(find_command("help"), stdout);
+    }
+    if (strcmp(argv[1], "config") == 0) {
+        floe_config_reference(stdout);
+        return 0;
+    }
+    const struct command *c = find_command(argv[1]);
+    if (!c) {
+        return usage_error("help", "no command '%s'", argv[1]);
+    }
+    return print_help(c, stdout);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_overview(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        print_overview(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        floe_version_print(stdout);
+        return 0;
+    }
+    const struct command *c = find_command(argv[1]);
+    if (!c) {
+        fprintf(stderr, "floe: unknown command '%s'\n\n", argv[1]);
+        print_overview(stderr);
+        return EXIT_USAGE;
+    }
+    return c->run(argc - 1, argv + 1);
+}
