@@ -1014,8 +1014,20 @@ void floe_config_free(struct floe_config *cfg)
 
 struct floe_config *floe_config_load(const char *path, struct floe_cfg_errors *errs)
 {
-    size_t nerr = errs->n;
     const char *why = NULL;
+    char *text = read_file(path, &why);
+    if (!text) {
+        add_error(errs, path, 0, "cannot read config: %s", why);
+        return NULL;
+    }
+    struct floe_config *cfg = floe_config_parse(path, text, errs);
+    free(text);
+    return cfg;
+}
+
+struct floe_config *floe_config_parse(const char *path, char *text, struct floe_cfg_errors *errs)
+{
+    size_t nerr = errs->n;
     char section[64] = "";
     int section_line = 0;
     int lineno = 0;
@@ -1023,17 +1035,11 @@ struct floe_config *floe_config_load(const char *path, struct floe_cfg_errors *e
     int *seen = calloc(nkeys, sizeof(int));
     int *header = calloc(nkeys, sizeof(int)); /* line of each key's first section header */
     struct floe_config *cfg = calloc(1, sizeof(*cfg));
-    char *text = NULL;
     struct loader ld = {path, errs, cfg};
 
     if (!cfg || !seen || !header || !(cfg->lines = calloc(nkeys, sizeof(int))) ||
         !(cfg->path = strdup(path))) {
         add_error(errs, path, 0, "out of memory");
-        goto fail;
-    }
-    text = read_file(path, &why);
-    if (!text) {
-        add_error(errs, path, 0, "cannot read config: %s", why);
         goto fail;
     }
     size_t text_len = strlen(text);
@@ -1132,12 +1138,10 @@ struct floe_config *floe_config_load(const char *path, struct floe_cfg_errors *e
     }
     free(seen);
     free(header);
-    free(text);
     return cfg;
 fail:
     free(seen);
     free(header);
-    free(text);
     floe_config_free(cfg);
     return NULL;
 }

@@ -137,6 +137,10 @@ void floe_env_clear(void);
  * caller owns (free with floe_config_free), or NULL with every problem appended to errs. */
 struct floe_config *floe_config_load(const char *path, struct floe_cfg_errors *errs);
 
+/* floe_config_parse(path, text, errs): the same from a NUL-terminated text already in memory;
+ * path only names it in errors. text is modified (lines are split in place). */
+struct floe_config *floe_config_parse(const char *path, char *text, struct floe_cfg_errors *errs);
+
 /* floe_config_free(cfg): releases cfg and everything it holds; NULL is allowed. */
 void floe_config_free(struct floe_config *cfg);
 
