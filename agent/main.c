@@ -2,6 +2,7 @@
  *
  *     floe run   -c FILE [--env-file FILE]   run the agent until SIGTERM/SIGINT
  *     floe check -c FILE [--env-file FILE]   validate a config, print it normalised
+ *     floe convert --schema SPEC IN OUT      NDJSON into one Parquet file
  *     floe version                           versions of floe and its libraries
  *     floe help [COMMAND|config]             usage, or the config key reference
  *
@@ -15,6 +16,7 @@
 
 #include "agent.h"
 #include "config.h"
+#include "convert.h"
 #include "log.h"
 #include "version.h"
 
@@ -191,6 +193,7 @@ static const struct command commands[] = {
      "Reads the config as 'floe run' would. Valid: prints every key with its value (defaults\n"
      "marked, secrets masked) and exits 0. Invalid: prints each error as file:line: message and\n"
      "exits 1."},
+    {"convert", floe_convert_main, "convert NDJSON into a Parquet file", floe_convert_usage},
     {"version", cmd_version, "print versions of floe and its libraries",
      "usage: floe version\n\nPrints floe's version and git revision, and the versions of libuv,\n"
      "librdkafka, mbedTLS, zstd, cJSON and llhttp it was built with."},

@@ -361,3 +361,29 @@ int floe_partition_parse(const char *spec, const struct floe_schema *schema,
     }
     return for_each_item(spec, partition_item, &c, err, errcap);
 }
+
+int floe_schema_json(const struct floe_schema *schema, int schema_id, char *buf, size_t cap)
+{
+    /* Names are letters, digits and '_' (floe_schema_parse guarantees it): no escaping. */
+    size_t at = 0;
+    int n = snprintf(buf, cap, "{\"type\":\"struct\",\"schema-id\":%d,\"fields\":[", schema_id);
+    if (n < 0 || (size_t)n >= cap) {
+        return -ENOSPC;
+    }
+    at = (size_t)n;
+    for (int i = 0; i < schema->ncolumns; i++) {
+        const struct floe_column *c = &schema->columns[i];
+        n = snprintf(buf + at, cap - at, "%s{\"id\":%d,\"name\":\"%s\",\"required\":%s,\"type\":\"%s\"}",
+                     i ? "," : "", c->field_id, c->name, c->required ? "true" : "false",
+                     floe_type_name(c->type));
+        if (n < 0 || (size_t)n >= cap - at) {
+            return -ENOSPC;
+        }
+        at += (size_t)n;
+    }
+    n = snprintf(buf + at, cap - at, "]}");
+    if (n < 0 || (size_t)n >= cap - at) {
+        return -ENOSPC;
+    }
+    return (int)(at + (size_t)n);
+}

@@ -92,4 +92,10 @@ const char *floe_transform_name(enum floe_transform transform);
 int floe_partition_parse(const char *spec, const struct floe_schema *schema,
                          struct floe_partition *out, char *err, size_t errcap);
 
+/* floe_schema_json(schema, schema_id, buf, cap): writes the schema as Iceberg schema JSON
+ * (`{"type":"struct","schema-id":N,"fields":[{"id","name","required","type"},…]}`) with the
+ * columns' field ids. Returns the length written (NUL-terminated), or -ENOSPC if cap is too
+ * small (buf then holds a truncated, unusable text). */
+int floe_schema_json(const struct floe_schema *schema, int schema_id, char *buf, size_t cap);
+
 #endif

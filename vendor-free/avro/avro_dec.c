@@ -11,7 +11,9 @@
 
 void avro_dec_init(struct avro_dec *d, const uint8_t *p, size_t len)
 {
-    d->p = p;
+    /* An empty input still gets a real pointer: arithmetic on NULL, even `+ 0`, is undefined. */
+    static const uint8_t empty[1];
+    d->p = p ? p : empty;
     d->len = p ? len : 0;
     d->pos = 0;
     d->err = 0;
