@@ -155,23 +155,42 @@ static inline uint64_t special_bytes(uint64_t v)
  * returned as a view (into the input, or into scratch when decode is set and there were
  * escapes). With decode unset only the syntax is checked. Does not check UTF-8, but sets
  * *ascii when every byte is below 0x80 (and so needs no UTF-8 check). */
+static inline bool little_endian(void)
+{
+    const uint16_t one = 1;
+    uint8_t first;
+    memcpy(&first, &one, 1);
+    return first == 1;
+}
+
 static int parse_string_ascii(struct cur *c, bool decode, const uint8_t **out, uint32_t *outn,
                               bool *ascii)
 {
     const uint8_t *p = ++c->p; /* past the quote */
     const uint8_t *end = c->end;
     uint64_t high = 0;
-    /* Fast path: no escapes; eight bytes at a time, then byte by byte. */
+    /* Fast path: no escapes; eight bytes at a time (byte order little-endian, so the lowest set
+     * bit of the mask marks the first special byte: the SWAR test's false positives only ever
+     * appear above a true match), then byte by byte near the end of the input. */
+    bool found = false;
     while (end - p >= 8) {
         uint64_t v;
         memcpy(&v, p, 8);
-        if (special_bytes(v)) {
+        uint64_t mask = little_endian() ? special_bytes(v) : 0;
+        if (mask) {
+            unsigned at = (unsigned)__builtin_ctzll(mask) >> 3;
+            high |= v & ((1ull << (8 * at)) - 1); /* at < 8: the shift is defined */
+            p += at;
+            found = true;
+            break;
+        }
+        if (!little_endian() && special_bytes(v)) {
             break;
         }
         high |= v;
         p += 8;
     }
-    while (p < end && *p != '"' && *p != '\\' && *p >= 0x20) {
+    while (!found && p < end && *p != '"' && *p != '\\' && *p >= 0x20) {
         high |= *p;
         p++;
     }
@@ -348,14 +367,24 @@ static int scan_number(struct cur *c, const uint8_t **start, size_t *n, bool *is
 static int int_value(const uint8_t *s, size_t n, int64_t *out)
 {
     bool neg = s[0] == '-';
+    size_t ndigits = n - neg;
     uint64_t v = 0;
     uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    for (size_t i = neg; i < n; i++) {
-        uint64_t d = (uint64_t)(s[i] - '0');
-        if (v > (limit - d) / 10) {
+    if (ndigits <= 18) {
+        /* Cannot overflow: 10^18 - 1 < 2^63. */
+        for (size_t i = neg; i < n; i++) {
+            v = v * 10 + (uint64_t)(s[i] - '0');
+        }
+    } else {
+        for (size_t i = neg; i < n; i++) {
+            if (__builtin_mul_overflow(v, 10u, &v) ||
+                __builtin_add_overflow(v, (uint64_t)(s[i] - '0'), &v)) {
+                return -ERANGE;
+            }
+        }
+        if (v > limit) {
             return -ERANGE;
         }
-        v = v * 10 + d;
     }
     *out = neg ? (int64_t)(0 - v) : (int64_t)v;
     return 0;

@@ -86,8 +86,10 @@ struct pq__col {
     uint32_t *dict_off;  /* byte arrays: offset of entry i (its 4-byte length) in dict */
     uint32_t *dict_hash; /* byte arrays: hash of entry i */
     uint32_t *slots;     /* open addressing, entry index + 1, 0 = empty */
-    uint32_t slot_mask;
-    unsigned slot_shift; /* 64 - log2(slots) */
+    uint32_t slot_mask;  /* of the slots in use: 2^slot_lg - 1 */
+    unsigned slot_shift; /* 64 - slot_lg */
+    unsigned slot_lg;    /* the table in use has 2^slot_lg slots; it starts small and doubles */
+    unsigned slot_lg_max; /* up to the 2^slot_lg_max slots the workspace holds */
     unsigned dict_bw;    /* bits needed for the largest index */
     uint32_t dict_pages; /* dictionary-encoded data pages in the chunk */
 
@@ -211,5 +213,12 @@ int pq__write_tail(const struct pq_writer *w, const struct pq_options *opt, uint
 int pq__write_row_group(struct pq_writer *w, int64_t rg_offset);
 /* Writes the footer and trailer to the sink. */
 int pq__write_footer(struct pq_writer *w);
+
+/* A chunk's dictionary starts with 2^PQ__SLOT_LG_START slots, which a column of few distinct
+ * values never outgrows (a small table stays in cache); it doubles while at most half full. */
+#define PQ__SLOT_LG_START 10
+
+/* Sets the dictionary table in use to 2^lg slots (mask and shift); does not clear it. */
+void pq__dict_size_slots(struct pq__col *c, unsigned lg);
 
 #endif

@@ -35,10 +35,21 @@
 
 #include "thrift.h"
 
+void pq__dict_size_slots(struct pq__col *c, unsigned lg)
+{
+    c->slot_lg = lg;
+    c->slot_mask = (uint32_t)(((size_t)1 << lg) - 1);
+    c->slot_shift = 64 - lg;
+}
+
 static void dict_reset(struct pq__col *c)
 {
     if (c->dict_count > 0) {
         memset(c->slots, 0, ((size_t)c->slot_mask + 1) * 4);
+    }
+    if (c->slot_lg_max > 0) {
+        pq__dict_size_slots(c, c->slot_lg_max < PQ__SLOT_LG_START ? c->slot_lg_max
+                                                                  : PQ__SLOT_LG_START);
     }
     c->dict_count = 0;
     c->dict_len = 0;
@@ -108,7 +119,7 @@ static int emit_page(struct pq_writer *w, struct pq__col *c, int type, const uin
         return fail(w, -EOVERFLOW);
     }
     if (w->codec == PQ__CODEC_ZSTD) {
-        size_t zr = ZSTD_compressCCtx(w->cctx, w->arena + body, bound, src, raw, w->zstd_level);
+        size_t zr = ZSTD_compress2(w->cctx, w->arena + body, bound, src, raw);
         if (ZSTD_isError(zr)) {
             return fail(w, ZSTD_getErrorCode(zr) == ZSTD_error_memory_allocation ? -ENOMEM
                                                                                   : -EIO);
@@ -388,11 +399,50 @@ static int dict_overflow(struct pq_writer *w, struct pq__col *c)
     return rc;
 }
 
+static inline uint32_t fixed_slot(const struct pq__col *c, uint64_t key)
+{
+    return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> c->slot_shift);
+}
+
+/* Doubles the table in use once it is half full (and the workspace has room), reinserting
+ * every entry: fixed-width keys are read back from the dictionary, byte arrays' slots come
+ * from their stored hashes. */
+static void dict_maybe_grow(struct pq__col *c)
+{
+    if (c->dict_count * 2 <= c->slot_mask + 1 || c->slot_lg >= c->slot_lg_max) {
+        return;
+    }
+    pq__dict_size_slots(c, c->slot_lg + 1);
+    memset(c->slots, 0, ((size_t)c->slot_mask + 1) * 4);
+    for (uint32_t e = 0; e < c->dict_count; e++) {
+        uint32_t s;
+        if (c->kind == PQ__K_BYTES) {
+            s = c->dict_hash[e] & c->slot_mask;
+        } else {
+            /* Read back as dict_fixed() stored it. */
+            uint64_t key;
+            const uint8_t *q = c->dict + (size_t)e * c->width;
+            if (c->width == 8) {
+                memcpy(&key, q, 8);
+            } else {
+                uint32_t k32;
+                memcpy(&k32, q, 4);
+                key = k32;
+            }
+            s = fixed_slot(c, key);
+        }
+        while (c->slots[s]) {
+            s = (s + 1) & c->slot_mask;
+        }
+        c->slots[s] = e + 1;
+    }
+}
+
 /* Looks a fixed-width value (key = its PLAIN bits) up in the dictionary, inserting it if new.
  * Returns 1 when new (its index is then dict_count - 1), 0 when found, -1 when full. */
 static inline int dict_fixed(struct pq_writer *w, struct pq__col *c, uint64_t key)
 {
-    uint32_t s = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> c->slot_shift);
+    uint32_t s = fixed_slot(c, key);
     unsigned wd = c->width;
     for (;;) {
         uint32_t e = c->slots[s];
@@ -429,14 +479,16 @@ static inline int dict_fixed(struct pq_writer *w, struct pq__col *c, uint64_t ke
     if ((c->dict_count - 1) >> c->dict_bw) {
         c->dict_bw++;
     }
+    dict_maybe_grow(c);
     return 1;
 }
 
 static inline int dict_bytes(struct pq_writer *w, struct pq__col *c, const uint8_t *p, size_t n)
 {
-    uint64_t h = pq__hash_bytes(p, n);
-    uint32_t tag = (uint32_t)h;
-    uint32_t s = (uint32_t)(h >> c->slot_shift);
+    /* The stored 32-bit tag is the hash's high half; its low bits pick the slot, so the
+     * table can be rebuilt from the tags alone when it grows. */
+    uint32_t tag = (uint32_t)(pq__hash_bytes(p, n) >> 32);
+    uint32_t s = tag & c->slot_mask;
     for (;;) {
         uint32_t e = c->slots[s];
         if (e == 0) {
@@ -468,6 +520,7 @@ static inline int dict_bytes(struct pq_writer *w, struct pq__col *c, const uint8
     if ((c->dict_count - 1) >> c->dict_bw) {
         c->dict_bw++;
     }
+    dict_maybe_grow(c);
     return 1;
 }
 
