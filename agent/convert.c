@@ -245,7 +245,26 @@ static int convert_line(const struct convert_opts *o, const struct floe_decoder 
     return 0;
 }
 
-/* Reads fd to the end, calling convert_line for each line. */
+static void reject_long_line(const struct convert_opts *o, uint64_t lineno, struct counts *k)
+{
+    fprintf(stderr, "%s:%" PRIu64 ": line longer than %" PRIu64 " bytes\n", o->in, lineno,
+            o->max_line);
+    k->rejected++;
+}
+
+/* One whole line (number k->lines): rejected if too long, else converted. */
+static int take_line(const struct convert_opts *o, const struct floe_decoder *dec,
+                     struct floe_row *row, struct pq_writer *w, const uint8_t *line, size_t len,
+                     struct counts *k)
+{
+    if (len > o->max_line) {
+        reject_long_line(o, k->lines, k);
+        return 0;
+    }
+    return convert_line(o, dec, row, w, line, len, k);
+}
+
+/* Reads fd to the end, calling take_line for each line. */
 static int convert_stream(const struct convert_opts *o, int fd, const struct floe_decoder *dec,
                           struct floe_row *row, struct pq_writer *w, uint8_t *buf, size_t cap,
                           struct counts *k)
@@ -274,12 +293,8 @@ static int convert_stream(const struct convert_opts *o, int fd, const struct flo
             k->lines++;
             if (skipping) {
                 skipping = false;
-            } else if (len > o->max_line) {
-                fprintf(stderr, "%s:%" PRIu64 ": line longer than %" PRIu64 " bytes\n", o->in,
-                        k->lines, o->max_line);
-                k->rejected++;
             } else {
-                int rc = convert_line(o, dec, row, w, buf + pos, len, k);
+                int rc = take_line(o, dec, row, w, buf + pos, len, k);
                 if (rc < 0) {
                     return rc;
                 }
@@ -290,21 +305,13 @@ static int convert_stream(const struct convert_opts *o, int fd, const struct flo
         size_t rest = filled - pos;
         if (eof && rest > 0 && !skipping) {
             k->lines++;
-            if (rest > o->max_line) {
-                fprintf(stderr, "%s:%" PRIu64 ": line longer than %" PRIu64 " bytes\n", o->in,
-                        k->lines, o->max_line);
-                k->rejected++;
-            } else {
-                int rc = convert_line(o, dec, row, w, buf + pos, rest, k);
-                if (rc < 0) {
-                    return rc;
-                }
+            int rc = take_line(o, dec, row, w, buf + pos, rest, k);
+            if (rc < 0) {
+                return rc;
             }
         } else if (!skipping && rest > o->max_line) {
             /* Over the limit and still no newline: report it now, drop the rest of it. */
-            fprintf(stderr, "%s:%" PRIu64 ": line longer than %" PRIu64 " bytes\n", o->in,
-                    k->lines + 1, o->max_line);
-            k->rejected++;
+            reject_long_line(o, k->lines + 1, k);
             skipping = true;
             rest = 0;
         } else if (skipping) {

@@ -547,17 +547,29 @@ static inline int put_fixed(struct pq_writer *w, struct pq__col *c, uint64_t bit
     return 0;
 }
 
-int pq_put_i32(struct pq_writer *w, uint32_t col, int32_t v)
+/* The common start of a typed put: the column exists, holds this kind of value, and takes
+ * one now. On an error nothing has changed. */
+static inline int begin_typed(struct pq_writer *w, uint32_t col, enum pq__kind kind,
+                              struct pq__col **out)
 {
-    struct pq__col *c;
-    int rc = begin_put(w, col, &c);
+    int rc = begin_put(w, col, out);
     if (rc) {
         return rc;
     }
-    if (c->kind != PQ__K_I32) {
+    if ((*out)->kind != kind) {
         return -EINVAL;
     }
-    if ((rc = start_value(w, c)) != 0 || (rc = put_fixed(w, c, (uint32_t)v)) != 0) {
+    return start_value(w, *out);
+}
+
+int pq_put_i32(struct pq_writer *w, uint32_t col, int32_t v)
+{
+    struct pq__col *c;
+    int rc = begin_typed(w, col, PQ__K_I32, &c);
+    if (rc) {
+        return rc;
+    }
+    if ((rc = put_fixed(w, c, (uint32_t)v)) != 0) {
         return rc;
     }
     c->st.imin = v < c->st.imin ? v : c->st.imin;
@@ -570,14 +582,11 @@ int pq_put_i32(struct pq_writer *w, uint32_t col, int32_t v)
 int pq_put_i64(struct pq_writer *w, uint32_t col, int64_t v)
 {
     struct pq__col *c;
-    int rc = begin_put(w, col, &c);
+    int rc = begin_typed(w, col, PQ__K_I64, &c);
     if (rc) {
         return rc;
     }
-    if (c->kind != PQ__K_I64) {
-        return -EINVAL;
-    }
-    if ((rc = start_value(w, c)) != 0 || (rc = put_fixed(w, c, (uint64_t)v)) != 0) {
+    if ((rc = put_fixed(w, c, (uint64_t)v)) != 0) {
         return rc;
     }
     c->st.imin = v < c->st.imin ? v : c->st.imin;
@@ -602,16 +611,13 @@ static inline void stat_double(struct pq__col *c, double v)
 int pq_put_float(struct pq_writer *w, uint32_t col, float v)
 {
     struct pq__col *c;
-    int rc = begin_put(w, col, &c);
+    int rc = begin_typed(w, col, PQ__K_FLOAT, &c);
     if (rc) {
         return rc;
     }
-    if (c->kind != PQ__K_FLOAT) {
-        return -EINVAL;
-    }
     uint32_t bits;
     memcpy(&bits, &v, 4);
-    if ((rc = start_value(w, c)) != 0 || (rc = put_fixed(w, c, bits)) != 0) {
+    if ((rc = put_fixed(w, c, bits)) != 0) {
         return rc;
     }
     stat_double(c, v);
@@ -622,16 +628,13 @@ int pq_put_float(struct pq_writer *w, uint32_t col, float v)
 int pq_put_double(struct pq_writer *w, uint32_t col, double v)
 {
     struct pq__col *c;
-    int rc = begin_put(w, col, &c);
+    int rc = begin_typed(w, col, PQ__K_DOUBLE, &c);
     if (rc) {
         return rc;
     }
-    if (c->kind != PQ__K_DOUBLE) {
-        return -EINVAL;
-    }
     uint64_t bits;
     memcpy(&bits, &v, 8);
-    if ((rc = start_value(w, c)) != 0 || (rc = put_fixed(w, c, bits)) != 0) {
+    if ((rc = put_fixed(w, c, bits)) != 0) {
         return rc;
     }
     stat_double(c, v);
@@ -642,14 +645,8 @@ int pq_put_double(struct pq_writer *w, uint32_t col, double v)
 int pq_put_bool(struct pq_writer *w, uint32_t col, bool v)
 {
     struct pq__col *c;
-    int rc = begin_put(w, col, &c);
+    int rc = begin_typed(w, col, PQ__K_BOOL, &c);
     if (rc) {
-        return rc;
-    }
-    if (c->kind != PQ__K_BOOL) {
-        return -EINVAL;
-    }
-    if ((rc = start_value(w, c)) != 0) {
         return rc;
     }
     uint8_t *d = c->body + w->lvl_reserve + c->vlen / 8;
@@ -666,14 +663,11 @@ int pq_put_bool(struct pq_writer *w, uint32_t col, bool v)
 int pq_put_bytes(struct pq_writer *w, uint32_t col, const uint8_t *p, size_t n)
 {
     struct pq__col *c;
-    int rc = begin_put(w, col, &c);
-    if (rc) {
-        return rc;
-    }
-    if (c->kind != PQ__K_BYTES || n > w->max_value_bytes || (p == NULL && n > 0)) {
+    if (n > w->max_value_bytes || (p == NULL && n > 0)) {
         return -EINVAL;
     }
-    if ((rc = start_value(w, c)) != 0) {
+    int rc = begin_typed(w, col, PQ__K_BYTES, &c);
+    if (rc) {
         return rc;
     }
     if (c->dict_on) {
