@@ -14,9 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "log.h"
 
 #define MODULE "agent"
@@ -27,35 +27,6 @@ static void apply_log_level(const struct floe_config *cfg)
     if (floe_log_level_parse(cfg->agent.log_level, &level) == 0) {
         floe_log_set_level(level);
     }
-}
-
-/* mkdir -p with mode 0750 for each created level. */
-static int make_dirs(const char *path)
-{
-    char buf[4096];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof(buf)) {
-        return -ENAMETOOLONG;
-    }
-    memcpy(buf, path, n + 1);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char saved = *p;
-            *p = '\0';
-            if (mkdir(buf, 0750) < 0 && errno != EEXIST) {
-                return -errno;
-            }
-            *p = saved;
-            if (saved == '\0') {
-                break;
-            }
-        }
-    }
-    struct stat st;
-    if (stat(path, &st) < 0) {
-        return -errno;
-    }
-    return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
 /* Writes our pid; refuses if the file names a live process. */
@@ -258,7 +229,7 @@ int floe_agent_init(struct floe_agent *agent, uv_loop_t *loop, struct floe_confi
     apply_log_level(cfg);
 
     if (cfg->agent.state_dir[0]) {
-        rc = make_dirs(cfg->agent.state_dir);
+        rc = floe_mkdirs(cfg->agent.state_dir, 0750);
         if (rc < 0) {
             FLOE_ERROR(MODULE, "cannot create the state directory\tpath=\"%s\" error=\"%s\"",
                        cfg->agent.state_dir, uv_strerror(rc));

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fsutil.h"
 #include "log.h"
 
 #define CONFIG_FILE_MAX (1u << 20)
@@ -398,41 +399,24 @@ static int add_pair(struct floe_cfg_pair **pairs, size_t *n, const char *name, c
     return 0;
 }
 
-/* Reads a whole file of at most CONFIG_FILE_MAX bytes into a NUL-terminated buffer. */
+/* Reads a whole config or env file (at most CONFIG_FILE_MAX bytes, text only) into a
+ * NUL-terminated buffer, or returns NULL with *why set. */
 static char *read_file(const char *path, const char **why)
 {
-    FILE *f = fopen(path, "rb");
     char *buf = NULL;
     size_t len = 0;
-    if (!f) {
-        *why = strerror(errno);
+    int rc = floe_read_file(path, CONFIG_FILE_MAX, &buf, &len);
+    if (rc < 0) {
+        *why = rc == -EFBIG ? "larger than 1 MiB" : rc == -EINVAL ? "not a regular file"
+                                                                  : strerror(-rc);
         return NULL;
-    }
-    buf = malloc(CONFIG_FILE_MAX + 1);
-    if (!buf) {
-        *why = "out of memory";
-        goto fail;
-    }
-    len = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
-    if (ferror(f)) {
-        *why = strerror(errno);
-        goto fail;
-    }
-    if (len > CONFIG_FILE_MAX) {
-        *why = "larger than 1 MiB";
-        goto fail;
     }
     if (memchr(buf, '\0', len)) {
         *why = "contains a NUL byte (not a text file)";
-        goto fail;
+        free(buf);
+        return NULL;
     }
-    buf[len] = '\0';
-    fclose(f);
     return buf;
-fail:
-    free(buf);
-    fclose(f);
-    return NULL;
 }
 
 static bool is_name_start(int c)

@@ -1,0 +1,27 @@
+/* fsutil.h — small, careful file operations the agent's modules share (blocking calls: for the
+ * CLI, startup and code that runs off the loop). All return 0 or a negative errno. */
+#ifndef FLOE_FSUTIL_H
+#define FLOE_FSUTIL_H
+
+#include <stddef.h>
+
+/* floe_mkdirs(path, mode): creates path and its missing parents with mode. 0 if path is (now)
+ * a directory; -ENOTDIR if it exists as something else; -errno otherwise. */
+int floe_mkdirs(const char *path, unsigned mode);
+
+/* floe_read_file(path, max, &data, &len): reads a whole regular file of at most max bytes into
+ * a malloc'd buffer with a NUL after the last byte (the caller frees it). -EFBIG past max;
+ * -errno on I/O errors; *data unchanged on failure. */
+int floe_read_file(const char *path, size_t max, char **data, size_t *len);
+
+/* floe_write_file_atomic(path, data, len): writes data to a unique temporary file in path's
+ * directory, fsyncs it, renames it over path and fsyncs the directory. On failure path is
+ * unchanged and no temporary file is left. */
+int floe_write_file_atomic(const char *path, const void *data, size_t len);
+
+/* floe_create_file_excl(path, data, len): like floe_write_file_atomic, but the final step is
+ * link(2), which fails with -EEXIST if path already exists: the file appears complete or not
+ * at all, and never replaces another. */
+int floe_create_file_excl(const char *path, const void *data, size_t len);
+
+#endif
