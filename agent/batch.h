@@ -1,0 +1,70 @@
+/* batch.h — decoded rows grouped by partition, in one fixed arena, until a flush writes them.
+ *
+ * The write path (import now, the Kafka pipeline later) decodes a record, computes its
+ * partition tuple with the table's transforms (`day(signup_ts)`, `bucket(16, id)`, …) and adds
+ * it here. A flush writes each partition's rows, in arrival order, to its own Parquet file.
+ * The arena is allocated once with the size the caller gives it (its share of limits.memory)
+ * and never grows: a full arena or partition table is -ENOSPC, "flush and retry".
+ *
+ * Row layout in the arena (8-byte aligned):
+ *
+ *     u32 next row of the partition (arena offset / 8, 0 = none) | u32 partition index
+ *     null bitmap, one bit per column, rounded up to 8 bytes
+ *     per non-null column: 8 bytes of value (int/date/long/timestamps/bool as int64, float and
+ *     double as double), or for string/binary a u32 length + the bytes, padded to 8
+ */
+#ifndef FLOE_BATCH_H
+#define FLOE_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode.h"
+#include "iceberg.h"
+#include "parquet.h"
+#include "schema.h"
+
+struct floe_batch;
+
+/* floe_batch_new(schema, spec, arena_bytes, max_partitions, &b): a batch for rows of schema,
+ * partitioned by spec (an empty spec: one partition). schema and spec are borrowed for the
+ * batch's life. Returns 0, -EINVAL (a transform that does not apply), or -ENOMEM. */
+int floe_batch_new(const struct floe_schema *schema, const struct floe_partition *spec,
+                   size_t arena_bytes, uint32_t max_partitions, struct floe_batch **b);
+
+/* floe_batch_free(b): releases it; NULL is allowed. */
+void floe_batch_free(struct floe_batch *b);
+
+/* floe_batch_add(b, row, why, cap): adds a decoded row (its cells are copied). Returns 0;
+ * -ENOSPC when the arena or the partition table is full (nothing added: flush, then add again);
+ * -EINVAL when a partition transform fails on this row (e.g. an hour past int32), with the
+ * reason in why. */
+int floe_batch_add(struct floe_batch *b, const struct floe_row *row, char *why, size_t cap);
+
+/* Counts since the last clear. */
+uint64_t floe_batch_rows(const struct floe_batch *b);
+size_t floe_batch_bytes(const struct floe_batch *b);
+uint32_t floe_batch_partitions(const struct floe_batch *b);
+
+/* floe_batch_partition(b, i, &values, &rows): partition i's tuple (one value per spec field, a
+ * view valid until the next clear) and its row count. -EINVAL for i out of range. */
+int floe_batch_partition(const struct floe_batch *b, uint32_t i, const struct ice_value **values,
+                         uint64_t *rows);
+
+/* floe_batch_write(b, i, w): puts partition i's rows, in arrival order, into w (whose columns
+ * are the schema's, in order) and ends each row. Returns 0 or the writer's error. */
+int floe_batch_write(const struct floe_batch *b, uint32_t i, struct pq_writer *w);
+
+/* floe_batch_clear(b): empties the batch for reuse (the arena stays allocated). */
+void floe_batch_clear(struct floe_batch *b);
+
+/* floe_partition_transform(field, schema, &t, &result): the Iceberg transform of a config
+ * partition field and its result type. 0 or -EINVAL. */
+int floe_partition_transform(const struct floe_partition_field *field,
+                             const struct floe_schema *schema, struct ice_transform *t,
+                             struct ice_type *result);
+
+/* floe_ice_type_of(type): the Iceberg codec's type id for a column type. */
+enum ice_type_id floe_ice_type_of(enum floe_type type);
+
+#endif
