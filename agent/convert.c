@@ -22,11 +22,10 @@
 
 #include "config.h"
 #include "decode.h"
+#include "lines.h"
 #include "parquet.h"
 #include "schema.h"
 #include "version.h"
-
-#define READ_BLOCK (1u << 20)
 
 struct convert_opts {
     const char *schema;
@@ -205,20 +204,33 @@ static int parse_args(int argc, char **argv, struct convert_opts *o)
 }
 
 struct counts {
-    uint64_t lines;
     uint64_t rows;
     uint64_t rejected;
 };
 
-/* Decodes one line and appends it, or reports it. Returns 0, or a fatal writer error. */
-static int convert_line(const struct convert_opts *o, const struct floe_decoder *dec,
-                        struct floe_row *row, struct pq_writer *w, const uint8_t *line,
-                        size_t n, struct counts *k)
+/* What the line reader's callbacks need. */
+struct convert_run {
+    const struct convert_opts *o;
+    const struct floe_decoder *dec;
+    struct floe_row *row;
+    struct pq_writer *w;
+    struct counts k;
+    bool reported; /* on_line stopped the read and said why */
+};
+
+static void on_long_line(void *ctx, uint64_t lineno)
 {
+    struct convert_run *r = ctx;
+    fprintf(stderr, "%s:%" PRIu64 ": line longer than %" PRIu64 " bytes\n", r->o->in, lineno,
+            r->o->max_line);
+    r->k.rejected++;
+}
+
+/* Decodes one line and appends it, or reports it. Returns 0, or a fatal writer error. */
+static int on_line(void *ctx, const uint8_t *line, size_t n, uint64_t lineno)
+{
+    struct convert_run *r = ctx;
     const char *why = NULL;
-    if (n > 0 && line[n - 1] == '\r') {
-        n--;
-    }
     size_t i = 0;
     while (i < n && (line[i] == ' ' || line[i] == '\t')) {
         i++;
@@ -226,104 +238,23 @@ static int convert_line(const struct convert_opts *o, const struct floe_decoder 
     if (i == n) {
         return 0; /* blank line */
     }
-    if (floe_decode(dec, line, n, row) < 0) {
-        fprintf(stderr, "%s:%" PRIu64 ": %s\n", o->in, k->lines, row->reason);
-        k->rejected++;
+    if (floe_decode(r->dec, line, n, r->row) < 0) {
+        fprintf(stderr, "%s:%" PRIu64 ": %s\n", r->o->in, lineno, r->row->reason);
+        r->k.rejected++;
         return 0;
     }
-    int rc = put_row(w, dec->schema, row, &why);
+    int rc = put_row(r->w, r->dec->schema, r->row, &why);
     if (rc == -EINVAL) {
-        fprintf(stderr, "%s:%" PRIu64 ": %s\n", o->in, k->lines, why);
-        k->rejected++;
+        fprintf(stderr, "%s:%" PRIu64 ": %s\n", r->o->in, lineno, why);
+        r->k.rejected++;
         return 0;
     }
     if (rc < 0) {
         fprintf(stderr, "floe convert: %s: %s\n", why, strerror(-rc));
+        r->reported = true;
         return rc;
     }
-    k->rows++;
-    return 0;
-}
-
-static void reject_long_line(const struct convert_opts *o, uint64_t lineno, struct counts *k)
-{
-    fprintf(stderr, "%s:%" PRIu64 ": line longer than %" PRIu64 " bytes\n", o->in, lineno,
-            o->max_line);
-    k->rejected++;
-}
-
-/* One whole line (number k->lines): rejected if too long, else converted. */
-static int take_line(const struct convert_opts *o, const struct floe_decoder *dec,
-                     struct floe_row *row, struct pq_writer *w, const uint8_t *line, size_t len,
-                     struct counts *k)
-{
-    if (len > o->max_line) {
-        reject_long_line(o, k->lines, k);
-        return 0;
-    }
-    return convert_line(o, dec, row, w, line, len, k);
-}
-
-/* Reads fd to the end, calling take_line for each line. */
-static int convert_stream(const struct convert_opts *o, int fd, const struct floe_decoder *dec,
-                          struct floe_row *row, struct pq_writer *w, uint8_t *buf, size_t cap,
-                          struct counts *k)
-{
-    size_t filled = 0;
-    bool skipping = false; /* inside a line that is over the limit */
-    bool eof = false;
-    while (!eof) {
-        ssize_t got = read(fd, buf + filled, cap - filled);
-        if (got < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            fprintf(stderr, "floe convert: reading %s: %s\n", o->in, strerror(errno));
-            return -errno;
-        }
-        eof = got == 0;
-        filled += (size_t)got;
-        size_t pos = 0;
-        for (;;) {
-            uint8_t *nl = memchr(buf + pos, '\n', filled - pos);
-            if (!nl) {
-                break;
-            }
-            size_t len = (size_t)(nl - (buf + pos));
-            k->lines++;
-            if (skipping) {
-                skipping = false;
-            } else {
-                int rc = take_line(o, dec, row, w, buf + pos, len, k);
-                if (rc < 0) {
-                    return rc;
-                }
-            }
-            pos += len + 1;
-        }
-        /* What is left is the start of a line. */
-        size_t rest = filled - pos;
-        if (eof && rest > 0 && !skipping) {
-            k->lines++;
-            int rc = take_line(o, dec, row, w, buf + pos, rest, k);
-            if (rc < 0) {
-                return rc;
-            }
-        } else if (!skipping && rest > o->max_line) {
-            /* Over the limit and still no newline: report it now, drop the rest of it. */
-            reject_long_line(o, k->lines + 1, k);
-            skipping = true;
-            rest = 0;
-        } else if (skipping) {
-            rest = 0;
-        }
-        if (eof && skipping) {
-            k->lines++;
-        }
-        /* rest <= max_line here, so the next read has at least READ_BLOCK bytes of room. */
-        memmove(buf, buf + pos, rest);
-        filled = rest;
-    }
+    r->k.rows++;
     return 0;
 }
 
@@ -335,7 +266,6 @@ int floe_convert_main(int argc, char **argv)
     struct floe_decoder dec;
     struct pq_column cols[FLOE_COLUMNS_MAX];
     struct pq_writer *w = NULL;
-    struct counts k = {0, 0, 0};
     struct out_file out = {-1, 0};
     uint8_t *buf = NULL;
     void *ws = NULL;
@@ -357,7 +287,7 @@ int floe_convert_main(int argc, char **argv)
     }
     schema = calloc(1, sizeof(*schema));
     row = calloc(1, sizeof(*row));
-    size_t cap = (size_t)o.max_line + 1 + READ_BLOCK;
+    size_t cap = floe_lines_buffer_size((size_t)o.max_line);
     buf = malloc(cap);
     if (row) {
         row->scratch_cap = (size_t)o.max_line + 1;
@@ -430,10 +360,15 @@ int floe_convert_main(int argc, char **argv)
         fprintf(stderr, "floe convert: cannot start the Parquet writer: %s\n", strerror(-rc));
         goto done;
     }
-    rc = convert_stream(&o, in_fd, &dec, row, w, buf, cap, &k);
+    struct convert_run run = {&o, &dec, row, w, {0, 0}, false};
+    rc = floe_read_lines(in_fd, (size_t)o.max_line, buf, cap, on_line, on_long_line, &run);
     if (rc < 0) {
+        if (!run.reported) {
+            fprintf(stderr, "floe convert: reading %s: %s\n", o.in, strerror(-rc));
+        }
         goto done;
     }
+    struct counts k = run.k;
     rc = pq_close(w);
     if (rc < 0) {
         fprintf(stderr, "floe convert: writing %s: %s\n", tmp, strerror(-rc));
