@@ -38,7 +38,9 @@ static int write_pid_file(const char *path)
         long pid = 0;
         int got = fscanf(f, "%ld", &pid);
         fclose(f);
-        if (got == 1 && pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) == 0) {
+        /* EPERM: the process exists but belongs to someone else. */
+        if (got == 1 && pid > 0 && pid != (long)getpid() &&
+            (kill((pid_t)pid, 0) == 0 || errno == EPERM)) {
             FLOE_ERROR(MODULE, "another floe is running\tpid_file=%s pid=%ld", path, pid);
             return -EEXIST;
         }
@@ -118,6 +120,9 @@ static void on_stop_timeout(uv_timer_t *timer)
               "are read again on the next start)\tpending=%d",
               agent->stops_pending);
     close_handles(agent);
+    /* Modules that did not finish may still hold active handles: end the loop regardless;
+     * the caller closes what is left (floe_agent_close_rest). */
+    uv_stop(agent->loop);
 }
 
 void floe_agent_stop(struct floe_agent *agent)
@@ -139,15 +144,25 @@ int floe_agent_reload(struct floe_agent *agent)
 {
     struct floe_cfg_errors errs = {0};
     struct floe_config *next = NULL;
+    struct floe_env_saved saved = {0};
     char changed[1024];
 
-    if (agent->env_file && floe_env_load(agent->env_file, &errs) < 0) {
-        goto rejected;
+    /* The running env table is set aside, and put back if the new files are rejected. */
+    if (agent->env_file) {
+        floe_env_save(&saved);
+        if (floe_env_load(agent->env_file, &errs) < 0) {
+            floe_env_restore(&saved);
+            goto rejected;
+        }
     }
     next = floe_config_load(agent->cfg->path, &errs);
     if (!next) {
+        if (agent->env_file) {
+            floe_env_restore(&saved);
+        }
         goto rejected;
     }
+    floe_env_discard(&saved);
     int n = floe_config_diff(agent->cfg, next, changed, sizeof(changed));
     struct floe_config *old = agent->cfg;
     agent->cfg = next;
@@ -301,4 +316,18 @@ void floe_agent_free(struct floe_agent *agent)
     agent->cfg = NULL;
     free(agent->env_file);
     agent->env_file = NULL;
+}
+
+static void close_any(uv_handle_t *handle, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(handle)) {
+        uv_close(handle, NULL);
+    }
+}
+
+void floe_agent_close_rest(struct floe_agent *agent)
+{
+    uv_walk(agent->loop, close_any, NULL);
+    uv_run(agent->loop, UV_RUN_DEFAULT);
 }

@@ -95,6 +95,11 @@ void floe_agent_stop(struct floe_agent *agent);
 /* floe_agent_status(agent): logs the one-line status (what SIGUSR1 does). */
 void floe_agent_status(struct floe_agent *agent);
 
+/* floe_agent_close_rest(agent): after the loop ended on the shutdown timeout, closes every
+ * handle still open (of modules that did not finish) and runs their close callbacks, so that
+ * uv_loop_close() succeeds. */
+void floe_agent_close_rest(struct floe_agent *agent);
+
 /* floe_agent_free(agent): releases the config and the pid file once the loop has ended (or
  * after a failed init). */
 void floe_agent_free(struct floe_agent *agent);

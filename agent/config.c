@@ -381,6 +381,30 @@ void floe_env_clear(void)
     env_npairs = 0;
 }
 
+void floe_env_save(struct floe_env_saved *saved)
+{
+    saved->pairs = env_pairs;
+    saved->n = env_npairs;
+    env_pairs = NULL;
+    env_npairs = 0;
+}
+
+void floe_env_restore(struct floe_env_saved *saved)
+{
+    floe_env_clear();
+    env_pairs = saved->pairs;
+    env_npairs = saved->n;
+    saved->pairs = NULL;
+    saved->n = 0;
+}
+
+void floe_env_discard(struct floe_env_saved *saved)
+{
+    free_pairs(saved->pairs, saved->n);
+    saved->pairs = NULL;
+    saved->n = 0;
+}
+
 static int add_pair(struct floe_cfg_pair **pairs, size_t *n, const char *name, const char *value)
 {
     struct floe_cfg_pair *grown = realloc(*pairs, (*n + 1) * sizeof(**pairs));
@@ -482,13 +506,18 @@ int floe_env_load(const char *path, struct floe_cfg_errors *errs)
             add_error(errs, path, lineno, "'%s' is not a variable name", name);
             continue;
         }
-        size_t vlen = strlen(value);
-        if (vlen >= 2 && (value[0] == '"' || value[0] == '\'') && value[vlen - 1] == value[0]) {
-            value[vlen - 1] = '\0';
+        if (value[0] == '"' || value[0] == '\'') {
+            char *close = strchr(value + 1, value[0]);
+            char *after = close ? trim(close + 1) : NULL;
+            if (!close || (*after && *after != '#')) {
+                add_error(errs, path, lineno, close ? "unexpected text after the quoted value "
+                                                      "of %s"
+                                                    : "unterminated quote in the value of %s",
+                          name);
+                continue;
+            }
+            *close = '\0';
             value++;
-        } else if (value[0] == '"' || value[0] == '\'') {
-            add_error(errs, path, lineno, "unterminated quote in the value of %s", name);
-            continue;
         } else {
             /* An unquoted value ends at a comment that follows a blank. */
             for (char *h = value; *h; h++) {
@@ -606,7 +635,7 @@ too_long:
 }
 
 /* Turns the raw text after '=' into the value: quotes, comments, expansion. */
-static int decode_value(struct loader *ld, int line, const char *raw, char *out)
+static int decode_value(struct loader *ld, int line, const char *raw, char *out, bool secret)
 {
     size_t len = 0;
     out[0] = '\0';
@@ -678,7 +707,12 @@ static int decode_value(struct loader *ld, int line, const char *raw, char *out)
         raw++;
     }
     if (*raw != '\0' && *raw != '#') {
-        add_error(ld->errs, ld->file, line, "unexpected text after the closing quote: '%s'", raw);
+        if (secret) { /* the text may be part of the secret: do not echo it */
+            add_error(ld->errs, ld->file, line, "unexpected text after the closing quote");
+        } else {
+            add_error(ld->errs, ld->file, line, "unexpected text after the closing quote: '%s'",
+                      raw);
+        }
         return -1;
     }
     return 0;
@@ -789,6 +823,12 @@ static void check_rdkafka(struct loader *ld, int line, const char *name, const c
     rd_kafka_conf_destroy(conf);
 }
 
+/* librdkafka properties that may hold credentials (SASL passwords, key material). */
+static bool rdkafka_secret(const char *name)
+{
+    return strstr(name, "password") || strstr(name, "secret") || strstr(name, "key");
+}
+
 static void handle_pair(struct loader *ld, int line, const char *section, char *name,
                         const char *raw, int *seen_lines)
 {
@@ -798,7 +838,7 @@ static void handle_pair(struct loader *ld, int line, const char *section, char *
         return;
     }
     if (strcmp(section, "kafka") == 0 && strncmp(name, "rdkafka.", 8) == 0 && name[8]) {
-        if (decode_value(ld, line, raw, value) == 0) {
+        if (decode_value(ld, line, raw, value, rdkafka_secret(name + 8)) == 0) {
             struct floe_config *cfg = ld->cfg;
             for (size_t i = 0; i < cfg->kafka.nrdkafka; i++) {
                 if (strcmp(cfg->kafka.rdkafka[i].name, name + 8) == 0) {
@@ -845,7 +885,7 @@ static void handle_pair(struct loader *ld, int line, const char *section, char *
         goto done;
     }
     seen_lines[idx] = line;
-    if (decode_value(ld, line, raw, value) == 0) {
+    if (decode_value(ld, line, raw, value, (k->flags & FLOE_CFG_SECRET) != 0) == 0) {
         if (store_value(ld, line, k, value) == 0) {
             ld->cfg->lines[idx] = line;
         }
@@ -884,9 +924,6 @@ static void check_table(struct loader *ld)
     char err[512];
     int line;
 
-    if (!cfg->table.namespace_ || !cfg->table.key || !cfg->table.partition) {
-        return; /* only when out of memory, already reported */
-    }
 
     if (!cfg->table.name || !*cfg->table.name) {
         free(cfg->table.name);
@@ -894,11 +931,21 @@ static void check_table(struct loader *ld)
     }
     line = line_of(cfg, "table", "name");
     if (cfg->table.name && *cfg->table.name && !valid_ident(cfg->table.name, "-")) {
-        add_error(ld->errs, ld->file, line,
-                  "table.name '%s' may hold only letters, digits, '_' and '-'", cfg->table.name);
+        if (line) {
+            add_error(ld->errs, ld->file, line,
+                      "table.name '%s' may hold only letters, digits, '_' and '-'",
+                      cfg->table.name);
+        } else {
+            add_error(ld->errs, ld->file, line_of(cfg, "kafka", "topic"),
+                      "table.name defaults to kafka.topic '%s', which is not a valid table name "
+                      "(letters, digits, '_' and '-'): set table.name",
+                      cfg->table.name);
+        }
     }
     line = line_of(cfg, "table", "namespace");
-    if (!valid_ident(cfg->table.namespace_, ".") || cfg->table.namespace_[0] == '.') {
+    /* A value that failed to decode is NULL here and was reported already. */
+    if (cfg->table.namespace_ &&
+        (!valid_ident(cfg->table.namespace_, ".") || cfg->table.namespace_[0] == '.')) {
         add_error(ld->errs, ld->file, line,
                   "table.namespace '%s' may hold only letters, digits, '_' and '.' between levels",
                   cfg->table.namespace_);
@@ -932,13 +979,16 @@ static void check_table(struct loader *ld)
     }
     const struct floe_schema *schema = cfg->table.parsed_schema;
     line = line_of(cfg, "table", "partition");
-    if (floe_partition_parse(cfg->table.partition, schema, cfg->table.parsed_partition, err,
-                             sizeof(err)) < 0) {
+    if (cfg->table.partition && floe_partition_parse(cfg->table.partition, schema,
+                                                     cfg->table.parsed_partition, err,
+                                                     sizeof(err)) < 0) {
         add_error(ld->errs, ld->file, line, "table.partition: %s", err);
     }
     line = line_of(cfg, "table", "key");
-    int key = floe_schema_find(schema, cfg->table.key);
-    if (key < 0) {
+    int key = cfg->table.key ? floe_schema_find(schema, cfg->table.key) : -2;
+    if (key == -2) {
+        /* reported already */
+    } else if (key < 0) {
         add_error(ld->errs, ld->file, line, "table.key: no column '%s' in the schema",
                   cfg->table.key);
     } else {
@@ -1110,7 +1160,7 @@ struct floe_config *floe_config_parse(const char *path, char *text, struct floe_
         }
         if (k->def) {
             char *value = malloc(VALUE_MAX);
-            if (value && decode_value(&ld, 0, k->def, value) == 0) {
+            if (value && decode_value(&ld, 0, k->def, value, false) == 0) {
                 store_value(&ld, 0, k, value);
             }
             free(value);
@@ -1233,8 +1283,7 @@ void floe_config_print(const struct floe_config *cfg, FILE *out)
             for (size_t i = 0; i < cfg->kafka.nrdkafka; i++) {
                 fprintf(out, "rdkafka.%s = ", cfg->kafka.rdkafka[i].name);
                 /* librdkafka properties may carry SASL passwords: mask those that say so. */
-                const char *n = cfg->kafka.rdkafka[i].name;
-                if (strstr(n, "password") || strstr(n, "secret") || strstr(n, "key")) {
+                if (rdkafka_secret(cfg->kafka.rdkafka[i].name)) {
                     fputs("********\n", out);
                 } else {
                     print_value(out, cfg->kafka.rdkafka[i].value);

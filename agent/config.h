@@ -133,6 +133,22 @@ const char *floe_env_get(const char *name);
 /* floe_env_clear(): forgets the loaded env file. */
 void floe_env_clear(void);
 
+/* An env table set aside while a reload is tried. */
+struct floe_env_saved {
+    struct floe_cfg_pair *pairs;
+    size_t n;
+};
+
+/* floe_env_save(saved): takes the loaded table out into *saved (nothing is loaded after). */
+void floe_env_save(struct floe_env_saved *saved);
+
+/* floe_env_restore(saved): makes *saved the loaded table again, dropping what was loaded
+ * since; *saved is emptied. */
+void floe_env_restore(struct floe_env_saved *saved);
+
+/* floe_env_discard(saved): frees a saved table that is no longer wanted. */
+void floe_env_discard(struct floe_env_saved *saved);
+
 /* floe_config_load(path, errs): reads and validates the file at path. Returns a config the
  * caller owns (free with floe_config_free), or NULL with every problem appended to errs. */
 struct floe_config *floe_config_load(const char *path, struct floe_cfg_errors *errs);

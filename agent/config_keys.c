@@ -72,7 +72,8 @@ const struct floe_cfg_key floe_cfg_keys[] = {
 
     /* [limits] */
     {"limits", "memory", FLOE_CFG_SIZE, "64M",
-     "All buffers together, dedup hash included.", F(limits.memory), 0, 4 << 20, 0, NULL},
+     "All buffers together, dedup hash included.", F(limits.memory), 0, 4 << 20,
+     (int64_t)1 << 40, NULL},
     {"limits", "flush_rows", FLOE_CFG_INT, "100000", "Flush a batch at this many rows.",
      F(limits.flush_rows), 0, 1, 1000000000, NULL},
     {"limits", "flush_bytes", FLOE_CFG_SIZE, "32M", "Flush a batch at this many buffered bytes.",

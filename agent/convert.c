@@ -374,15 +374,20 @@ int floe_convert_main(int argc, char **argv)
         fprintf(stderr, "floe convert: writing %s: %s\n", tmp, strerror(-rc));
         goto done;
     }
-    if (fsync(out.fd) < 0 || close(out.fd) < 0) {
-        out.fd = -1;
-        fprintf(stderr, "floe convert: writing %s: %s\n", tmp, strerror(errno));
+    int sync_err = fsync(out.fd) < 0 ? errno : 0;
+    int close_err = close(out.fd) < 0 ? errno : 0;
+    out.fd = -1;
+    if (sync_err || close_err) {
+        fprintf(stderr, "floe convert: writing %s: %s\n", tmp,
+                strerror(sync_err ? sync_err : close_err));
+        unlink(tmp);
         goto done;
     }
-    out.fd = -1;
     if (rename(tmp, o.out) < 0) {
+        int rename_err = errno;
         fprintf(stderr, "floe convert: cannot rename %s to %s: %s\n", tmp, o.out,
-                strerror(errno));
+                strerror(rename_err));
+        unlink(tmp);
         goto done;
     }
     struct pq_file_metrics fm;

@@ -489,7 +489,8 @@ static int parse_timestamp_fast(const char *s, size_t n, int64_t *us)
 
 int floe_parse_timestamp(const char *s, size_t n, int need_offset, int64_t *us)
 {
-    if (need_offset == 1 && parse_timestamp_fast(s, n, us) == 0) {
+    /* The fast path's digit arithmetic assumes little-endian loads. */
+    if (need_offset == 1 && little_endian() && parse_timestamp_fast(s, n, us) == 0) {
         return 0;
     }
     int64_t days;
@@ -584,7 +585,7 @@ static int b64_value(uint8_t ch)
 /* Decodes base64 in place (dst may equal src: output is never longer than input). */
 static int base64_decode(const uint8_t *src, size_t n, uint8_t *dst, size_t *outn)
 {
-    while (n > 0 && src[n - 1] == '=') {
+    for (int pad = 0; pad < 2 && n > 0 && src[n - 1] == '='; pad++) {
         n--;
     }
     if (n % 4 == 1) {
@@ -771,7 +772,7 @@ static int parse_cell(struct cur *c, const struct floe_column *col, struct floe_
             return 0;
         }
         if (first == '"' && col->type != FLOE_TYPE_INT && col->type != FLOE_TYPE_LONG) {
-            if (parse_string(c, false, &s, &sn) < 0) {
+            if (parse_string(c, true, &s, &sn) < 0) { /* decoded: escapes are allowed */
                 return -EINVAL;
             }
             int rc;
@@ -809,8 +810,10 @@ static int parse_cell(struct cur *c, const struct floe_column *col, struct floe_
             memcpy(buf, s, nn);
             buf[nn] = '\0';
             cell->v.d = strtod(buf, NULL);
+            /* Out of range for float: rounds to infinity (3.4028235e38, Java's
+             * Float.MAX_VALUE as printed, rounds to the largest float and is kept). */
             if (col->type == FLOE_TYPE_FLOAT && isfinite(cell->v.d) &&
-                fabs(cell->v.d) > 3.4028234663852886e38) {
+                isinf((float)cell->v.d)) {
                 return reject(c, "column '%s': %s is out of range for float", col->name, buf);
             }
             if (!isfinite(cell->v.d)) {
@@ -819,7 +822,7 @@ static int parse_cell(struct cur *c, const struct floe_column *col, struct floe_
             return 0;
         }
         if (first == '"') {
-            if (parse_string(c, false, &s, &sn) < 0) {
+            if (parse_string(c, true, &s, &sn) < 0) {
                 return -EINVAL;
             }
             if (sn == 3 && memcmp(s, "NaN", 3) == 0) {
@@ -851,18 +854,23 @@ static int parse_cell(struct cur *c, const struct floe_column *col, struct floe_
             cell->v.s.n = sn;
             return 0;
         }
-        /* Binary: base64 into scratch (the decoded bytes are never longer). */
-        if (c->scratch_used + sn > c->row->scratch_cap) {
-            return reject(c, "record larger than the decoder's scratch space");
-        }
+        /* Binary: base64 into scratch (the decoded bytes are never longer). A string that
+         * had escapes already lies at the end of the scratch: decode it in place there. */
         {
-            uint8_t *dst = c->row->scratch + c->scratch_used;
+            uint8_t *scratch = c->row->scratch;
+            bool in_scratch = sn > 0 && s >= scratch && s < scratch + c->row->scratch_cap;
+            uint8_t *dst = in_scratch ? (uint8_t *)s : scratch + c->scratch_used;
             size_t outn;
-            memmove(dst, s, sn);
+            if (!in_scratch) {
+                if (c->scratch_used + sn > c->row->scratch_cap) {
+                    return reject(c, "record larger than the decoder's scratch space");
+                }
+                memmove(dst, s, sn);
+            }
             if (base64_decode(dst, sn, dst, &outn) < 0) {
                 return reject(c, "column '%s': not valid base64", col->name);
             }
-            c->scratch_used += outn;
+            c->scratch_used = (size_t)(dst - scratch) + outn;
             cell->v.s.p = dst;
             cell->v.s.n = (uint32_t)outn;
         }

@@ -16,18 +16,18 @@
 
 size_t floe_lines_buffer_size(size_t max_line)
 {
-    return max_line + 1 + READ_BLOCK;
+    return max_line + 2 + READ_BLOCK;
 }
 
 static int emit(const uint8_t *line, size_t len, uint64_t lineno, size_t max_line,
                 floe_line_fn on_line, floe_long_line_fn on_long, void *ctx)
 {
+    if (len > 0 && line[len - 1] == '\r') {
+        len--;
+    }
     if (len > max_line) {
         on_long(ctx, lineno);
         return 0;
-    }
-    if (len > 0 && line[len - 1] == '\r') {
-        len--;
     }
     return on_line(ctx, line, len, lineno);
 }
@@ -81,13 +81,13 @@ int floe_read_lines(int fd, size_t max_line, uint8_t *buf, size_t cap, floe_line
         }
         if (skipping) {
             rest = 0;
-        } else if (rest > max_line) {
+        } else if (rest > max_line + 1) { /* + 1: the line's "\r" may still come */
             /* Still no newline and already over the limit: report it now, drop its bytes. */
             on_long(ctx, lineno + 1);
             skipping = true;
             rest = 0;
         }
-        /* rest <= max_line, so the next read has at least READ_BLOCK bytes of room. */
+        /* rest <= max_line + 1, so the next read has at least READ_BLOCK bytes of room. */
         memmove(buf, buf + pos, rest);
         filled = rest;
     }

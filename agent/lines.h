@@ -14,7 +14,8 @@ typedef int (*floe_line_fn)(void *ctx, const uint8_t *line, size_t len, uint64_t
 /* Called for each line over max_line bytes (its content is not kept). */
 typedef void (*floe_long_line_fn)(void *ctx, uint64_t lineno);
 
-/* The buffer floe_read_lines needs for max_line: max_line + 1 + one read block. */
+/* The buffer floe_read_lines needs for max_line: max_line + 2 (a "\r" and a "\n") + one
+ * read block. */
 size_t floe_lines_buffer_size(size_t max_line);
 
 /* floe_read_lines(fd, max_line, buf, cap, on_line, on_long, ctx): reads fd to its end. buf

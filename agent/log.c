@@ -190,6 +190,13 @@ void floe_log__emit(int level, const char *module, const char *fmt, ...)
                         floe_log_level_name((enum floe_log_level)level), module);
     at = put_quoted(line, at, sizeof(line) - 1, msg);
     if (fields && *fields) {
+        /* Fields are the caller's logfmt, but text from outside (config lines, records) can
+         * reach them: no control character gets through, so no event can forge another. */
+        for (char *f = fields; *f; f++) {
+            if ((unsigned char)*f < 0x20 || *f == 0x7f) {
+                *f = ' ';
+            }
+        }
         at = put_fmt(line, at, sizeof(line) - 1, " %s", fields);
     }
     if (repeated > 0) {

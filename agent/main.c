@@ -152,6 +152,9 @@ static int cmd_run(int argc, char **argv)
     FLOE_INFO("agent", "started\tversion=%s pid=%d config=\"%s\" table=%s.%s", FLOE_VERSION,
               (int)uv_os_getpid(), cfg->path, cfg->table.namespace_, cfg->table.name);
     uv_run(&loop, UV_RUN_DEFAULT);
+    if (agent.stop_timed_out) {
+        floe_agent_close_rest(&agent);
+    }
     rc = uv_loop_close(&loop);
     if (rc < 0) {
         FLOE_ERROR("agent", "loop closed with handles still open\terror=\"%s\"", uv_strerror(rc));

@@ -83,16 +83,26 @@ static void test_stop_finishes(void)
     floe_agent_free(&agent);
 }
 
+static void keep_busy(uv_timer_t *t)
+{
+    (void)t;
+}
+
 static void test_stop_times_out(void)
 {
     uv_loop_t loop;
     struct floe_agent agent;
+    uv_timer_t busy; /* a stuck module's handle: active, never closed by its owner */
     int calls = 0;
     uv_loop_init(&loop);
     CHECK_INT(floe_agent_init(&agent, &loop, config_with("200ms", "error"), NULL), 0);
     CHECK_INT(floe_agent_on_stop(&agent, never_stop, &calls), 0);
+    uv_timer_init(&loop, &busy);
+    uv_timer_start(&busy, keep_busy, 50, 50);
     floe_agent_stop(&agent);
     uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(agent.stop_timed_out);
+    floe_agent_close_rest(&agent);
     CHECK_INT(calls, 1);
     CHECK(agent.stop_timed_out);
     CHECK_INT(agent.state, FLOE_AGENT_CLOSED);

@@ -183,7 +183,9 @@ static void test_errors(void)
     expect_error(BASE "[limits]\n= 5\n", "floe.conf:9:", "missing key name");
     expect_error(BASE "[kafka]\ntopic = again\n", "floe.conf:9:", "already set on line 2");
     expect_error(BASE "[limits]\nmemory = lots\n", "floe.conf:9:", "is not a size");
-    expect_error(BASE "[limits]\nmemory = 1K\n", "floe.conf:9:", "below the minimum 4M");
+    expect_error(BASE "[limits]\nmemory = 1K\n", "floe.conf:9:", "out of range (4M to 1T)");
+    expect_error(BASE "[limits]\nmemory = 16000000T\n", "floe.conf:9:", "out of range");
+    expect_error(BASE "[limits]\nflush_bytes = 1K\n", "floe.conf:9:", "below the minimum 64K");
     expect_error(BASE "[limits]\nflush_every = 30\n", "floe.conf:9:", "is not a duration");
     expect_error(BASE "[limits]\nflush_rows = 12abc\n", "floe.conf:9:", "is not a whole number");
     expect_error(BASE "[limits]\nflush_rows = 0\n", "floe.conf:9:", "out of range (1 to");
@@ -259,6 +261,21 @@ static void test_table_errors(void)
 #undef TABLE
 }
 
+/* Secret text is never echoed, even in a syntax error. */
+static void test_secret_not_echoed(void)
+{
+    struct floe_cfg_errors errs = {0};
+    struct floe_config *cfg =
+        load_text(BASE "[s3]\nsecret_access_key = \"abc\"SECRETTAIL\n", &errs);
+    CHECK(cfg == NULL);
+    CHECK(has_error(&errs, "floe.conf:9:", "unexpected text after the closing quote"));
+    for (size_t i = 0; i < errs.n; i++) {
+        CHECK(strstr(errs.items[i], "SECRETTAIL") == NULL);
+    }
+    floe_cfg_errors_free(&errs);
+    floe_config_free(cfg);
+}
+
 static void test_many_errors_reported(void)
 {
     struct floe_cfg_errors errs = {0};
@@ -271,6 +288,22 @@ static void test_many_errors_reported(void)
     CHECK(has_error(&errs, "floe.conf:10:", "flush_rows"));
     CHECK(has_error(&errs, "floe.conf:11:", "bogus"));
     CHECK(has_error(&errs, "floe.conf:13:", "log_level"));
+    floe_cfg_errors_free(&errs);
+
+    /* A value that fails to decode does not hide the other table checks. */
+    cfg = load_text("[kafka]\ntopic = t\n[table]\nwarehouse = /w\nnamespace = ${FLOE_T_UNSET_NS}\n"
+                    "schema = id long required\nversion =\npartition = day(nosuch)\n",
+                    &errs);
+    CHECK(cfg == NULL);
+    CHECK(has_error(&errs, "floe.conf:5:", "FLOE_T_UNSET_NS is not set"));
+    CHECK(has_error(&errs, "floe.conf:8:", "no column 'nosuch'"));
+    floe_cfg_errors_free(&errs);
+    /* A table name taken from the topic points at the topic. */
+    cfg = load_text("[kafka]\ntopic = orders.v1\n[table]\nwarehouse = /w\n"
+                    "schema = id long required\nversion =\n",
+                    &errs);
+    CHECK(cfg == NULL);
+    CHECK(has_error(&errs, "floe.conf:2:", "defaults to kafka.topic 'orders.v1'"));
     floe_cfg_errors_free(&errs);
 
     cfg = floe_config_load("/nonexistent/floe.conf", &errs);
@@ -287,12 +320,14 @@ static void test_env_file(void)
     const char *env = write_file("dot.env", "# secrets\n\nexport FLOE_T_KEY=AKIA123\n"
                                             "FLOE_T_SECRET=\"s3cr3t value\"\n"
                                             "FLOE_T_BOTH=from-file # comment\n"
-                                            "FLOE_T_SINGLE='a b'\n");
+                                            "FLOE_T_SINGLE='a b'\n"
+                                            "FLOE_T_QC=\"quoted\" # and a comment\n");
     CHECK_INT(floe_env_load(env, &errs), 0);
     CHECK_STR(floe_env_get("FLOE_T_KEY"), "AKIA123");
     CHECK_STR(floe_env_get("FLOE_T_SECRET"), "s3cr3t value");
     CHECK_STR(floe_env_get("FLOE_T_BOTH"), "from-process"); /* the environment wins */
     CHECK_STR(floe_env_get("FLOE_T_SINGLE"), "a b");
+    CHECK_STR(floe_env_get("FLOE_T_QC"), "quoted");
     CHECK(floe_env_get("FLOE_T_NOT_THERE") == NULL);
 
     struct floe_config *cfg = load_text(BASE "[s3]\naccess_key_id = ${FLOE_T_KEY}\n"
@@ -306,11 +341,13 @@ static void test_env_file(void)
     floe_config_free(cfg);
 
     /* A bad env file is rejected whole and the loaded one stays. */
-    const char *bad = write_file("bad.env", "OK=1\nnot a pair\n1BAD=2\nQ=\"open\n");
+    const char *bad = write_file("bad.env", "OK=1\nnot a pair\n1BAD=2\nQ=\"open\n"
+                                            "R=\"a\" b\n");
     CHECK_INT(floe_env_load(bad, &errs), -1);
     CHECK(has_error(&errs, "bad.env:2:", "expected KEY=VALUE"));
     CHECK(has_error(&errs, "bad.env:3:", "not a variable name"));
     CHECK(has_error(&errs, "bad.env:4:", "unterminated quote"));
+    CHECK(has_error(&errs, "bad.env:5:", "unexpected text after the quoted value"));
     CHECK_STR(floe_env_get("FLOE_T_KEY"), "AKIA123");
     CHECK(floe_env_get("OK") == NULL);
     floe_cfg_errors_free(&errs);
@@ -413,6 +450,7 @@ int main(void)
     test_errors();
     test_table_errors();
     test_many_errors_reported();
+    test_secret_not_echoed();
     test_env_file();
     test_masking_and_round_trip();
     test_reference();

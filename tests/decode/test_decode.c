@@ -123,6 +123,31 @@ static void test_strings(void)
     CHECK_INT(row.cells[C_ID].v.i, 5);
 }
 
+/* Escapes inside values that are parsed after decoding (dates, timestamps, NaN), Java's
+ * Float.MAX_VALUE, and base64 with an escaped '/' in a scratch no longer than the record. */
+static void test_escaped_values(void)
+{
+    CHECK_INT(decode("{\"id\":1,\"day\":\"2020-01-0\\u0031\",\"signup_ts\":"
+                     "\"2020-01-01T00:00:00\\u005a\",\"score\":\"N\\u0061N\"}"),
+              0);
+    CHECK_INT(row.cells[C_DAY].v.i, 18262);
+    CHECK_INT(row.cells[C_TS].v.i, 1577836800000000LL);
+    CHECK(isnan(row.cells[C_SCORE].v.d));
+    CHECK_INT(decode("{\"id\":1,\"f\":3.4028235e38}"), 0);
+    CHECK(row.cells[C_F].v.d == 3.4028235e38);
+    rejects("{\"id\":1,\"f\":3.5e38}", "out of range for float");
+
+    static const char rec[] = "{\"id\":1,\"blob\":\"QUJD\\/w==\"}"; /* "ABC\xff" */
+    uint8_t small[sizeof(rec) - 1];
+    struct floe_row r2;
+    r2.scratch = small;
+    r2.scratch_cap = sizeof(small); /* exactly the record's length */
+    CHECK_INT(floe_decode(&dec, (const uint8_t *)rec, sizeof(rec) - 1, &r2), 0);
+    CHECK_INT(r2.cells[C_BLOB].v.s.n, 4);
+    CHECK_MEM(r2.cells[C_BLOB].v.s.p, "ABC\xff", 4);
+    rejects("{\"id\":1,\"blob\":\"QUJD===\"}", "not valid base64");
+}
+
 static void test_rejections(void)
 {
     rejects("{\"name\":\"x\"}", "column 'id': missing (required)");
@@ -198,6 +223,7 @@ int main(void)
     test_types();
     test_timestamps();
     test_strings();
+    test_escaped_values();
     test_rejections();
     return check_done();
 }
