@@ -8,7 +8,8 @@
  *
  * In an unquoted value a `#` starts a comment only at the start or after a blank, so
  * `pattern = ^a#b$` keeps its `#`. ${VAR} and ${VAR:-default} expand in unquoted and double-quoted
- * values (shell rules: `:-` applies when VAR is unset or empty), never in single-quoted ones.
+ * values (shell rules: `:-` applies when VAR is unset or empty; the default itself is taken
+ * literally), never in single-quoted ones.
  * Every error is recorded and parsing goes on, so one run of `floe check` lists them all.
  */
 #include "config.h"

@@ -893,8 +893,18 @@ int floe_decode(const struct floe_decoder *d, const uint8_t *json, size_t len,
     }
     skip_ws(&c);
     if (c.p >= c.end || *c.p != '{') {
-        return reject(&c, "not a JSON object (starts with %s)",
-                      c.p < c.end ? json_kind(*c.p) : "nothing");
+        const char *kind = "nothing";
+        if (c.p < c.end) {
+            /* A literal counts as one only if it is spelled out. */
+            size_t left = (size_t)(c.end - c.p);
+            bool lit = (*c.p == 'n' && left >= 4 && memcmp(c.p, "null", 4) == 0) ||
+                       (*c.p == 't' && left >= 4 && memcmp(c.p, "true", 4) == 0) ||
+                       (*c.p == 'f' && left >= 5 && memcmp(c.p, "false", 5) == 0);
+            kind = (*c.p == 'n' || *c.p == 't' || *c.p == 'f') && !lit
+                       ? "something that is not JSON"
+                       : json_kind(*c.p);
+        }
+        return reject(&c, "not a JSON object (starts with %s)", kind);
     }
     c.p++;
     skip_ws(&c);

@@ -22,8 +22,12 @@ int floe_mkdirs(const char *path, unsigned mode)
     size_t n = strlen(path);
     char *buf;
     int rc = 0;
+    struct stat st;
     if (n == 0) {
         return -EINVAL;
+    }
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        return 0; /* the common case: one call instead of one per level */
     }
     buf = malloc(n + 1);
     if (!buf) {
@@ -46,7 +50,6 @@ int floe_mkdirs(const char *path, unsigned mode)
     }
     free(buf);
     if (rc == 0) {
-        struct stat st;
         if (stat(path, &st) < 0) {
             return -errno;
         }

@@ -3,6 +3,8 @@
  *     floe run   -c FILE [--env-file FILE]   run the agent until SIGTERM/SIGINT
  *     floe check -c FILE [--env-file FILE]   validate a config, print it normalised
  *     floe convert --schema SPEC IN OUT      NDJSON into one Parquet file
+ *     floe import -c FILE IN...              NDJSON into the config's Iceberg table
+ *     floe table create|show|snapshots -c F  the config's Iceberg table
  *     floe version                           versions of floe and its libraries
  *     floe help [COMMAND|config]             usage, or the config key reference
  *
@@ -12,12 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "agent.h"
 #include "config.h"
 #include "convert.h"
+#include "import.h"
 #include "log.h"
+#include "table_cmd.h"
 #include "version.h"
 
 #define EXIT_USAGE 2
@@ -35,6 +40,9 @@ static const struct command commands[];
 struct common_opts {
     const char *config;
     const char *env_file;
+    int max_args;      /* positional arguments the command takes (0: none) */
+    const char **args; /* filled with them: a view of argv */
+    int nargs;
 };
 
 static const struct command *find_command(const char *name);
@@ -79,6 +87,12 @@ static int parse_common(const char *cmd, int argc, char **argv, struct common_op
         if (strncmp(a, "--env-file=", 11) == 0) {
             o->env_file = a + 11;
             continue;
+        }
+        if (a[0] != '-' || strcmp(a, "-") == 0) {
+            if (o->nargs < o->max_args) {
+                o->args[o->nargs++] = a;
+                continue;
+            }
         }
         return usage_error(cmd, "unexpected argument '%s'", a);
     }
@@ -165,6 +179,54 @@ static int cmd_run(int argc, char **argv)
     return rc < 0 ? 1 : 0;
 }
 
+static int cmd_import(int argc, char **argv)
+{
+    struct common_opts o = {0};
+    const char *files[256];
+    o.max_args = 256;
+    o.args = files;
+    int rc = parse_common("import", argc, argv, &o);
+    if (rc >= 0) {
+        return rc;
+    }
+    if (o.nargs == 0) {
+        return usage_error("import", "%s", "needs at least one FILE.ndjson (or -)");
+    }
+    struct floe_config *cfg = load(&o);
+    if (!cfg) {
+        floe_env_clear();
+        return 1;
+    }
+    rc = floe_import_run(cfg, files, o.nargs, isatty(2));
+    floe_config_free(cfg);
+    floe_env_clear();
+    return rc;
+}
+
+static int cmd_table(int argc, char **argv)
+{
+    if (argc < 2 || argv[1][0] == '-') {
+        if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+            return print_help(find_command("table"), stdout);
+        }
+        return usage_error("table", "%s", "needs a subcommand: create, show or snapshots");
+    }
+    struct common_opts o = {0};
+    int rc = parse_common("table", argc - 1, argv + 1, &o);
+    if (rc >= 0) {
+        return rc;
+    }
+    struct floe_config *cfg = load(&o);
+    if (!cfg) {
+        floe_env_clear();
+        return 1;
+    }
+    rc = floe_table_cmd(argv[1], cfg);
+    floe_config_free(cfg);
+    floe_env_clear();
+    return rc;
+}
+
 static int cmd_version(int argc, char **argv)
 {
     if (argc > 1) {
@@ -197,6 +259,24 @@ static const struct command commands[] = {
      "marked, secrets masked) and exits 0. Invalid: prints each error as file:line: message and\n"
      "exits 1."},
     {"convert", floe_convert_main, "convert NDJSON into a Parquet file", floe_convert_usage},
+    {"import", cmd_import, "import NDJSON files into the config's Iceberg table",
+     "usage: floe import -c FILE [--env-file FILE] IN.ndjson...\n"
+     "\n"
+     "Decodes each line against table.schema, partitions it by table.partition, writes Parquet\n"
+     "files with zstd pages into the table's data directory and commits them as `append`\n"
+     "snapshots: one every limits.flush_rows rows and one at the end. The table is created\n"
+     "from the config if it does not exist; columns added to table.schema are added to the\n"
+     "table first (as optional fields). A line that does not fit is reported as\n"
+     "IN:LINE: reason and skipped. Exit 0 when every line was imported, 2 when some were\n"
+     "rejected, 1 on a fatal error (what was not committed is left out of the table)."},
+    {"table", cmd_table, "create or inspect the config's Iceberg table",
+     "usage: floe table create|show|snapshots -c FILE [--env-file FILE]\n"
+     "\n"
+     "  create      create the table from the config (an existing table that matches is fine;\n"
+     "              one that conflicts is an error)\n"
+     "  show        schema with field ids, partition spec, properties, current snapshot,\n"
+     "              record and file counts\n"
+     "  snapshots   every snapshot: id, parent, time, operation, records, files"},
     {"version", cmd_version, "print versions of floe and its libraries",
      "usage: floe version\n\nPrints floe's version and git revision, and the versions of libuv,\n"
      "librdkafka, mbedTLS, zstd, cJSON and llhttp it was built with."},

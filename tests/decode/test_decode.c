@@ -181,6 +181,8 @@ static void test_rejections(void)
     rejects("[1,2]", "not a JSON object (starts with an array)");
     rejects("", "not a JSON object (starts with nothing)");
     rejects("   ", "not a JSON object");
+    rejects("not json", "not a JSON object (starts with something that is not JSON)");
+    rejects("null", "not a JSON object (starts with null)");
     rejects("{\"id\":1", "expected ',' or '}'");
     rejects("{\"id\":1,}", "expected a key");
     rejects("{\"id\" 1}", "expected ':'");

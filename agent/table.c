@@ -1,0 +1,974 @@
+/* table.c — creating, loading and writing Iceberg tables; the optimistic append commit.
+ *
+ * See table.h for the commit protocol and the paths. Everything a commit needs is written
+ * before the catalog's atomic step, so a crash at any point leaves either the old table or the
+ * new one; files of a failed commit are unreferenced and are what `floe table expire` would
+ * never count as live.
+ */
+/* syncfs(2): one flush of the table's file system before a commit. */
+#define _GNU_SOURCE
+#include "table.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "version.h"
+
+#define TABLE_MODULE "table"
+#define COMMIT_ATTEMPTS 20
+#define MANIFEST_LIST_MAX (256u << 20)
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static int fail(struct floe_table *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->err, sizeof(t->err), fmt, ap);
+    va_end(ap);
+    return -EINVAL;
+}
+
+int floe_random(void *buf, size_t n)
+{
+    uint8_t *p = buf;
+    while (n > 0) {
+        ssize_t got = getrandom(p, n, 0);
+        if (got < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return -errno;
+        }
+        p += got;
+        n -= (size_t)got;
+    }
+    return 0;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void uuid_text(const uint8_t u[16], char out[37])
+{
+    snprintf(out, 37,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
+             u[2], u[3], u[4], u[5], (u[6] & 0x0f) | 0x40, u[7], (u[8] & 0x3f) | 0x80, u[9],
+             u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+int floe_uuid_random(char out[37])
+{
+    uint8_t u[16];
+    int rc = floe_random(u, sizeof(u));
+    if (rc == 0) {
+        uuid_text(u, out);
+    }
+    return rc;
+}
+
+/* ---- open, load, create ------------------------------------------------------------------- */
+
+int floe_table_open(const struct floe_config *cfg, struct floe_table *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->version = -1;
+    if (strncmp(cfg->table.warehouse, "s3://", 5) == 0) {
+        return fail(t, "table.warehouse %s: s3:// warehouses need floe's S3 client, which this "
+                       "build does not have yet; use a local path",
+                    cfg->table.warehouse);
+    }
+    int rc = floe_catalog_file_open(cfg->table.warehouse, cfg->table.namespace_, cfg->table.name,
+                                    &t->cat);
+    if (rc < 0) {
+        return fail(t, "cannot open the catalog at %s: %s", cfg->table.warehouse, strerror(-rc));
+    }
+    return 0;
+}
+
+void floe_table_close(struct floe_table *t)
+{
+    floe_meta_free(t->meta);
+    floe_catalog_free(t->cat);
+    free(t->metadata_location);
+    t->meta = NULL;
+    t->cat = NULL;
+    t->metadata_location = NULL;
+}
+
+int floe_table_load(struct floe_table *t)
+{
+    char *text = NULL, *location = NULL;
+    size_t len = 0;
+    int64_t version = -1;
+    char err[512];
+    int rc = t->cat->ops->load(t->cat, &text, &len, &version, &location);
+    if (rc == -ENOENT) {
+        snprintf(t->err, sizeof(t->err), "no table at %s", t->cat->table_dir);
+        return rc;
+    }
+    if (rc < 0) {
+        snprintf(t->err, sizeof(t->err), "%s", t->cat->err ? t->cat->err : strerror(-rc));
+        return -EINVAL;
+    }
+    struct floe_meta *meta = NULL;
+    rc = floe_meta_parse(text, len, &meta, err, sizeof(err));
+    free(text);
+    if (rc < 0) {
+        fail(t, "%s: %s", location, err);
+        free(location);
+        return -EINVAL;
+    }
+    floe_meta_free(t->meta);
+    free(t->metadata_location);
+    t->meta = meta;
+    t->version = version;
+    t->metadata_location = location;
+    return 0;
+}
+
+/* Describes how the table differs from the config (columns by name and type, partition
+ * spec), or returns 0 when it matches. */
+static int compare_with_config(struct floe_table *t, const struct floe_config *cfg)
+{
+    const struct floe_schema *want = cfg->table.parsed_schema;
+    const struct floe_schema *have = &t->meta->schema;
+    for (int i = 0; i < want->ncolumns; i++) {
+        int j = floe_schema_find(have, want->columns[i].name);
+        if (j < 0) {
+            return fail(t, "the table exists without column '%s' (floe import and floe run add "
+                           "it; floe table create does not change a table)",
+                        want->columns[i].name);
+        }
+        if (have->columns[j].type != want->columns[i].type) {
+            return fail(t, "the table exists with column '%s' as %s, the config says %s",
+                        want->columns[i].name, floe_type_name(have->columns[j].type),
+                        floe_type_name(want->columns[i].type));
+        }
+    }
+    const struct floe_partition *p = cfg->table.parsed_partition;
+    const struct floe_meta_spec *s = &t->meta->spec;
+    bool same = p->nfields == s->nfields;
+    for (int i = 0; same && i < p->nfields; i++) {
+        const struct floe_meta_spec_field *f = &s->fields[i];
+        same = f->column >= 0 && f->transform == p->fields[i].transform &&
+               f->param == p->fields[i].param &&
+               strcmp(have->columns[f->column].name, want->columns[p->fields[i].column].name) == 0;
+    }
+    if (!same) {
+        return fail(t, "the table exists with another partition spec than table.partition = %s",
+                    cfg->table.partition);
+    }
+    return 0;
+}
+
+int floe_table_create(struct floe_table *t, const struct floe_config *cfg, bool *created)
+{
+    *created = false;
+    int rc = floe_table_load(t);
+    if (rc == 0) {
+        return compare_with_config(t, cfg) < 0 ? -EEXIST : 0;
+    }
+    if (rc != -ENOENT) {
+        return rc;
+    }
+    uint8_t uuid[16];
+    char err[512];
+    struct floe_meta *meta = NULL;
+    if (floe_random(uuid, sizeof(uuid)) < 0) {
+        return fail(t, "no random bytes for the table uuid");
+    }
+    struct floe_meta_create_args args = {0};
+    args.uuid = uuid;
+    args.location = t->cat->table_dir;
+    args.schema = cfg->table.parsed_schema;
+    args.partition = cfg->table.parsed_partition;
+    args.key = cfg->table.key;
+    args.now_ms = now_ms();
+    rc = floe_meta_create(&args, &meta, err, sizeof(err));
+    if (rc < 0) {
+        return fail(t, "cannot create the table metadata: %s", err);
+    }
+    char *text = floe_meta_serialize(meta);
+    floe_meta_free(meta);
+    if (!text) {
+        return -ENOMEM;
+    }
+    char *location = NULL;
+    rc = t->cat->ops->commit(t->cat, 1, text, strlen(text), &location);
+    free(text);
+    free(location);
+    if (rc == -EEXIST) {
+        /* Created by another writer meanwhile: accept it if it matches. */
+        rc = floe_table_load(t);
+        if (rc == 0 && compare_with_config(t, cfg) < 0) {
+            return -EEXIST;
+        }
+        return rc;
+    }
+    if (rc < 0) {
+        return fail(t, "%s", t->cat->err ? t->cat->err : strerror(-rc));
+    }
+    *created = true;
+    return floe_table_load(t);
+}
+
+/* ---- writing data files --------------------------------------------------------------------- */
+
+static enum pq_type pq_type_of(enum floe_type t)
+{
+    static const enum pq_type map[] = {
+        [FLOE_TYPE_BOOLEAN] = PQ_BOOLEAN,  [FLOE_TYPE_INT] = PQ_INT,
+        [FLOE_TYPE_LONG] = PQ_LONG,        [FLOE_TYPE_FLOAT] = PQ_FLOAT,
+        [FLOE_TYPE_DOUBLE] = PQ_DOUBLE,    [FLOE_TYPE_DATE] = PQ_DATE,
+        [FLOE_TYPE_TIMESTAMP] = PQ_TIMESTAMP, [FLOE_TYPE_TIMESTAMPTZ] = PQ_TIMESTAMPTZ,
+        [FLOE_TYPE_STRING] = PQ_STRING,    [FLOE_TYPE_BINARY] = PQ_BINARY,
+    };
+    return map[t];
+}
+
+int floe_table_writer_init(struct floe_table_writer *w, struct floe_table *t,
+                           const struct floe_config *cfg, size_t row_group_bytes)
+{
+    char err[512];
+    memset(w, 0, sizeof(*w));
+    w->table = t;
+    if (floe_meta_bind_schema(t->meta, cfg->table.parsed_schema, &w->bound, err, sizeof(err)) <
+        0) {
+        return fail(t, "%s", err);
+    }
+    /* The table's spec, in terms of the bound (config-ordered) columns. */
+    const struct floe_meta_spec *s = &t->meta->spec;
+    w->spec.nfields = s->nfields;
+    for (int i = 0; i < s->nfields; i++) {
+        struct floe_partition_field *f = &w->spec.fields[i];
+        f->column = -1;
+        for (int c = 0; c < w->bound.ncolumns; c++) {
+            if (w->bound.columns[c].field_id == s->fields[i].source_id) {
+                f->column = c;
+            }
+        }
+        if (f->column < 0) {
+            return fail(t, "partition field '%s' reads a column the config does not have",
+                        s->fields[i].name);
+        }
+        f->transform = s->fields[i].transform;
+        f->param = s->fields[i].param;
+        snprintf(f->name, sizeof(f->name), "%s", s->fields[i].name);
+    }
+    for (int c = 0; c < w->bound.ncolumns; c++) {
+        w->cols[c] = (struct pq_column){w->bound.columns[c].name,
+                                        pq_type_of(w->bound.columns[c].type),
+                                        w->bound.columns[c].required,
+                                        w->bound.columns[c].field_id};
+    }
+    size_t json_cap = 64 + (size_t)w->bound.ncolumns * (FLOE_NAME_MAX + 96);
+    w->schema_json = malloc(json_cap);
+    if (!w->schema_json ||
+        floe_schema_json(&w->bound, t->meta->current_schema_id, w->schema_json, json_cap) < 0) {
+        return -ENOMEM;
+    }
+    static struct pq_kv kv;
+    kv.key = "iceberg.schema";
+    kv.value = w->schema_json;
+    w->opt.row_group_bytes = row_group_bytes;
+    w->opt.max_row_groups = 1u << 16;
+    w->opt.created_by = "floe " FLOE_VERSION;
+    w->opt.kv = &kv;
+    w->opt.nkv = 1;
+    int rc = pq_workspace_size(w->cols, (uint32_t)w->bound.ncolumns, &w->opt, &w->ws_size);
+    if (rc < 0) {
+        return fail(t, "cannot size the Parquet writer: %s", strerror(-rc));
+    }
+    w->ws = aligned_alloc(64, (w->ws_size + 63) & ~(size_t)63);
+    if (!w->ws || floe_random(w->run_id, sizeof(w->run_id)) < 0) {
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void floe_table_writer_free(struct floe_table_writer *w)
+{
+    free(w->ws);
+    free(w->schema_json);
+    w->ws = NULL;
+    w->schema_json = NULL;
+}
+
+struct file_sink {
+    int fd;
+};
+
+static int file_sink_write(void *ctx, const uint8_t *p, size_t n)
+{
+    struct file_sink *f = ctx;
+    while (n > 0) {
+        ssize_t w = write(f->fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return -errno;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void table_file_free(struct floe_table_file *f)
+{
+    free(f->path);
+    free(f->columns);
+    free(f->splits);
+    free(f->bytes);
+}
+
+void floe_table_pending_clear(struct floe_table_pending *pending, bool remove)
+{
+    for (size_t i = 0; i < pending->n; i++) {
+        if (remove) {
+            unlink(pending->files[i].path);
+        }
+        table_file_free(&pending->files[i]);
+    }
+    free(pending->files);
+    memset(pending, 0, sizeof(*pending));
+}
+
+/* Copies what a closed writer reports into f, owning every byte. */
+static int keep_file(struct floe_table_file *f, struct pq_writer *pw, uint32_t ncols,
+                     const struct ice_value *partition, int npart, char *path)
+{
+    struct pq_file_metrics fm;
+    struct pq_column_metrics cm[FLOE_COLUMNS_MAX];
+    memset(f, 0, sizeof(*f));
+    if (pq_file_metrics(pw, &fm) < 0) {
+        return -EIO;
+    }
+    for (uint32_t c = 0; c < ncols; c++) {
+        pq_column_metrics(pw, c, &cm[c]);
+    }
+    size_t bytes = 0;
+    for (int i = 0; i < npart; i++) {
+        bytes += partition[i].is_null ? 0 : 8 + partition[i].v.bin.n;
+    }
+    bytes += (size_t)ncols * 2 * PQ_BOUND_MAX;
+    f->bytes = malloc(bytes ? bytes : 1);
+    f->columns = calloc(ncols ? ncols : 1, sizeof(*f->columns));
+    f->splits = malloc((fm.row_groups ? fm.row_groups : 1) * sizeof(int64_t));
+    if (!f->bytes || !f->columns || !f->splits) {
+        table_file_free(f);
+        return -ENOMEM;
+    }
+    memcpy(f->splits, fm.split_offsets, fm.row_groups * sizeof(int64_t));
+    f->path = path;
+    floe_manifest_file_from_parquet(&f->df, &fm, cm, ncols, f->columns);
+    f->df.split_offsets = f->splits;
+    /* Bounds and partition bytes into f->bytes: the writer's workspace is reused next. */
+    uint8_t *at = f->bytes;
+    for (uint32_t c = 0; c < ncols; c++) {
+        struct floe_manifest_column *col = &f->columns[c];
+        if (col->lower) {
+            memcpy(at, col->lower, col->lower_len);
+            col->lower = at;
+            at += col->lower_len;
+        }
+        if (col->upper) {
+            memcpy(at, col->upper, col->upper_len);
+            col->upper = at;
+            at += col->upper_len;
+        }
+    }
+    for (int i = 0; i < npart; i++) {
+        f->partition[i] = partition[i];
+        bool bytes_value = partition[i].type == ICE_STRING || partition[i].type == ICE_BINARY ||
+                           partition[i].type == ICE_FIXED;
+        if (!partition[i].is_null && bytes_value && partition[i].v.bin.n) {
+            memcpy(at, partition[i].v.bin.p, partition[i].v.bin.n);
+            f->partition[i].v.bin.p = at;
+            at += partition[i].v.bin.n;
+        }
+    }
+    f->df.content = FLOE_CONTENT_DATA;
+    f->df.path = f->path;
+    f->df.format = "PARQUET";
+    f->df.partition = f->partition;
+    f->df.npartition = (uint32_t)npart;
+    return 0;
+}
+
+/* Writes one partition's rows to a new file; on success the file is appended to pending. */
+static int write_partition(struct floe_table_writer *w, const struct floe_batch *b, uint32_t i,
+                           struct floe_table_pending *pending)
+{
+    struct floe_table *t = w->table;
+    const struct ice_value *values;
+    uint64_t rows;
+    char ppath[2048], dir[4096], uuid[37];
+    size_t plen = 0;
+    floe_batch_partition(b, i, &values, &rows);
+    struct ice_partition_field fields[FLOE_PARTITION_FIELDS_MAX];
+    for (int f = 0; f < w->spec.nfields; f++) {
+        struct ice_type result;
+        fields[f].name = w->spec.fields[f].name;
+        floe_partition_transform(&w->spec.fields[f], &w->bound, &fields[f].transform, &result);
+    }
+    if (w->spec.nfields > 0 &&
+        ice_partition_path(fields, values, (size_t)w->spec.nfields, ppath, sizeof(ppath),
+                           &plen) < 0) {
+        return fail(t, "partition path longer than %zu bytes", sizeof(ppath));
+    }
+    snprintf(dir, sizeof(dir), "%s/data%s%s", t->cat->table_dir, plen ? "/" : "", ppath);
+    int rc = floe_mkdirs(dir, 0755);
+    if (rc < 0) {
+        return fail(t, "cannot create %s: %s", dir, strerror(-rc));
+    }
+    uuid_text(w->run_id, uuid);
+    size_t path_cap = strlen(dir) + 64;
+    char *path = malloc(path_cap);
+    if (!path) {
+        return -ENOMEM;
+    }
+    snprintf(path, path_cap, "%s/00000-0-%s-%05u.parquet", dir, uuid, ++w->seq);
+    struct file_sink sink = {open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)};
+    if (sink.fd < 0) {
+        rc = -errno;
+        fail(t, "cannot create %s: %s", path, strerror(-rc));
+        free(path);
+        return rc;
+    }
+    struct pq_writer *pw = NULL;
+    rc = pq_writer_init(w->cols, (uint32_t)w->bound.ncolumns, &w->opt, w->ws, w->ws_size,
+                        file_sink_write, &sink, &pw);
+    if (rc == 0) {
+        rc = floe_batch_write(b, i, pw);
+    }
+    if (rc == 0) {
+        rc = pq_close(pw);
+    }
+    /* Not fsynced one by one: the commit syncs the file system once before it publishes. */
+    if (close(sink.fd) < 0 && rc == 0) {
+        rc = -errno;
+    }
+    if (rc == 0 && pending->n == pending->cap) {
+        size_t cap = pending->cap ? pending->cap * 2 : 16;
+        struct floe_table_file *grown = realloc(pending->files, cap * sizeof(*grown));
+        if (!grown) {
+            rc = -ENOMEM;
+        } else {
+            pending->files = grown;
+            pending->cap = cap;
+        }
+    }
+    if (rc == 0) {
+        rc = keep_file(&pending->files[pending->n], pw, (uint32_t)w->bound.ncolumns, values,
+                       w->spec.nfields, path);
+    }
+    if (rc < 0) {
+        fail(t, "writing %s: %s", path, strerror(-rc));
+        unlink(path);
+        free(path);
+        return rc;
+    }
+    pending->rows += rows;
+    pending->bytes += (uint64_t)pending->files[pending->n].df.file_size_in_bytes;
+    pending->n++;
+    return 0;
+}
+
+int floe_table_write_batch(struct floe_table_writer *w, const struct floe_batch *b,
+                           struct floe_table_pending *pending)
+{
+    size_t before = pending->n;
+    uint64_t rows = pending->rows, bytes = pending->bytes;
+    for (uint32_t i = 0; i < floe_batch_partitions(b); i++) {
+        int rc = write_partition(w, b, i, pending);
+        if (rc < 0) {
+            for (size_t k = before; k < pending->n; k++) {
+                unlink(pending->files[k].path);
+                table_file_free(&pending->files[k]);
+            }
+            pending->n = before;
+            pending->rows = rows;
+            pending->bytes = bytes;
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* ---- the append commit ------------------------------------------------------------------ */
+
+/* Manifest-list rows carried over from the parent snapshot, with owned strings and bytes. */
+struct carried {
+    struct floe_mlist_row *rows;
+    struct floe_mlist_summary **sums;
+    void **owned; /* every allocation, freed together */
+    size_t n, cap, nowned, owned_cap;
+};
+
+static void carried_free(struct carried *c)
+{
+    for (size_t i = 0; i < c->nowned; i++) {
+        free(c->owned[i]);
+    }
+    free(c->owned);
+    free(c->rows);
+    free(c->sums);
+    memset(c, 0, sizeof(*c));
+}
+
+static void *own(struct carried *c, const void *src, size_t n)
+{
+    if (c->nowned == c->owned_cap) {
+        size_t cap = c->owned_cap ? c->owned_cap * 2 : 64;
+        void **grown = realloc(c->owned, cap * sizeof(*grown));
+        if (!grown) {
+            return NULL;
+        }
+        c->owned = grown;
+        c->owned_cap = cap;
+    }
+    void *p = malloc(n ? n : 1);
+    if (p && n) {
+        memcpy(p, src, n);
+    }
+    if (p) {
+        c->owned[c->nowned++] = p;
+    }
+    return p;
+}
+
+/* A location in metadata as a local path: plain, file:/path or file:///path. */
+static const char *local_path(const char *location)
+{
+    if (strncmp(location, "file://", 7) == 0) {
+        return location + 7;
+    }
+    if (strncmp(location, "file:", 5) == 0) {
+        return location + 5;
+    }
+    return location;
+}
+
+/* Reads the current snapshot's manifest list into c (nothing when there is no snapshot). */
+static int carry_parent(struct floe_table *t, struct carried *c)
+{
+    const struct floe_meta_snapshot *s = floe_meta_find_snapshot(t->meta, t->meta->current_snapshot_id);
+    if (!s) {
+        return 0;
+    }
+    char *data = NULL;
+    size_t len = 0;
+    const char *path = local_path(s->manifest_list);
+    int rc = floe_read_file(path, MANIFEST_LIST_MAX, &data, &len);
+    if (rc < 0) {
+        return fail(t, "cannot read manifest list %s: %s", path, strerror(-rc));
+    }
+    struct floe_mlist_reader r;
+    memset(&r, 0, sizeof(r));
+    rc = floe_mlist_reader_open(&r, (const uint8_t *)data, len);
+    struct floe_mlist_row row;
+    while (rc == 0 && (rc = floe_mlist_reader_next(&r, &row)) == 1) {
+        rc = 0;
+        if (c->n == c->cap) {
+            size_t cap = c->cap ? c->cap * 2 : 16;
+            struct floe_mlist_row *rows = realloc(c->rows, cap * sizeof(*rows));
+            struct floe_mlist_summary **sums = rows ? realloc(c->sums, cap * sizeof(*sums)) : NULL;
+            if (rows) {
+                c->rows = rows;
+            }
+            if (!rows || !sums) {
+                rc = -ENOMEM;
+                break;
+            }
+            c->sums = sums;
+            c->cap = cap;
+        }
+        struct floe_mlist_row *dst = &c->rows[c->n];
+        *dst = row;
+        dst->path = own(c, row.path, strlen(row.path) + 1);
+        dst->key_metadata = row.key_metadata ? own(c, row.key_metadata, row.key_metadata_len)
+                                             : NULL;
+        struct floe_mlist_summary *sums = NULL;
+        if (row.partitions) {
+            sums = own(c, row.partitions, row.npartitions * sizeof(*sums));
+            for (uint32_t k = 0; sums && k < row.npartitions; k++) {
+                if (sums[k].lower) {
+                    sums[k].lower = own(c, sums[k].lower, sums[k].lower_len);
+                }
+                if (sums[k].upper) {
+                    sums[k].upper = own(c, sums[k].upper, sums[k].upper_len);
+                }
+            }
+        }
+        dst->partitions = sums;
+        c->sums[c->n] = sums;
+        if (!dst->path || (row.partitions && !sums)) {
+            rc = -ENOMEM;
+            break;
+        }
+        c->n++;
+    }
+    floe_mlist_reader_close(&r);
+    free(data);
+    if (rc < 0) {
+        return fail(t, "cannot read manifest list %s: %s", path, strerror(-rc));
+    }
+    return 0;
+}
+
+/* The table's default spec in the manifest module's terms; names point into t->meta. */
+static int manifest_spec(struct floe_table *t, struct floe_manifest_spec *spec,
+                         struct floe_manifest_spec_field *fields, char names[][32])
+{
+    const struct floe_meta_spec *s = &t->meta->spec;
+    for (int i = 0; i < s->nfields; i++) {
+        const struct floe_meta_spec_field *f = &s->fields[i];
+        struct floe_partition_field pf = {f->column, f->transform, f->param, ""};
+        struct ice_transform tr;
+        if (f->column < 0 ||
+            floe_partition_transform(&pf, &t->meta->schema, &tr, &fields[i].type) < 0) {
+            return fail(t, "partition field '%s' has no usable source column", f->name);
+        }
+        if (f->param) {
+            snprintf(names[i], 32, "%s[%d]", floe_transform_name(f->transform), f->param);
+        } else {
+            snprintf(names[i], 32, "%s", floe_transform_name(f->transform));
+        }
+        fields[i].field_id = f->field_id;
+        fields[i].source_id = f->source_id;
+        fields[i].name = f->name;
+        fields[i].transform = names[i];
+    }
+    spec->spec_id = s->spec_id;
+    spec->fields = fields;
+    spec->nfields = (uint32_t)s->nfields;
+    return 0;
+}
+
+/* Writes an Avro file through a writer function into a new file at path. */
+static int write_avro(struct floe_table *t, const char *path,
+                      int (*emit)(void *arg, floe_manifest_sink_fn sink, void *ctx,
+                                  uint64_t *length),
+                      void *arg, uint64_t *length)
+{
+    struct file_sink sink = {open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)};
+    if (sink.fd < 0) {
+        int rc = -errno;
+        return fail(t, "cannot create %s: %s", path, strerror(-rc)), rc;
+    }
+    int rc = emit(arg, file_sink_write, &sink, length);
+    if (rc == 0 && fsync(sink.fd) < 0) {
+        rc = -errno;
+    }
+    if (close(sink.fd) < 0 && rc == 0) {
+        rc = -errno;
+    }
+    if (rc < 0) {
+        unlink(path);
+        fail(t, "writing %s: %s", path, strerror(-rc));
+    }
+    return rc;
+}
+
+struct manifest_job {
+    const struct floe_manifest_info *info;
+    const struct floe_manifest_entry *entries;
+    size_t n;
+};
+
+static int emit_manifest(void *arg, floe_manifest_sink_fn sink, void *ctx, uint64_t *length)
+{
+    struct manifest_job *j = arg;
+    size_t cap = floe_manifest_work_size(j->info, j->entries, j->n);
+    uint8_t *work = cap ? malloc(cap) : NULL;
+    if (!work) {
+        return cap ? -ENOMEM : -EINVAL;
+    }
+    int rc = floe_manifest_write(j->info, j->entries, j->n, work, cap, sink, ctx, length);
+    free(work);
+    return rc;
+}
+
+struct list_job {
+    const struct floe_mlist_info *info;
+    const struct floe_mlist_row *rows;
+    size_t n;
+};
+
+static int emit_list(void *arg, floe_manifest_sink_fn sink, void *ctx, uint64_t *length)
+{
+    struct list_job *j = arg;
+    size_t cap = floe_mlist_work_size(j->rows, j->n);
+    uint8_t *work = cap ? malloc(cap) : NULL;
+    if (!work) {
+        return cap ? -ENOMEM : -EINVAL;
+    }
+    int rc = floe_mlist_write(j->info, j->rows, j->n, work, cap, sink, ctx, length);
+    free(work);
+    return rc;
+}
+
+/* How many distinct partition tuples the files cover. */
+static size_t distinct_partitions(const struct floe_table_pending *p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++) {
+            seen = true;
+            for (uint32_t k = 0; k < p->files[i].df.npartition && seen; k++) {
+                const struct ice_value *a = &p->files[i].partition[k];
+                const struct ice_value *b = &p->files[j].partition[k];
+                uint8_t sa[64], sb[64];
+                size_t la = 0, lb = 0;
+                seen = a->is_null == b->is_null &&
+                       (a->is_null || (ice_serialize(a, sa, sizeof(sa), &la) == 0 &&
+                                       ice_serialize(b, sb, sizeof(sb), &lb) == 0 && la == lb &&
+                                       memcmp(sa, sb, la) == 0));
+            }
+        }
+        n += !seen;
+    }
+    return n;
+}
+
+int floe_table_commit_append(struct floe_table *t, struct floe_table_pending *pending,
+                             const struct floe_meta_kv *extra, size_t nextra,
+                             int64_t *snapshot_id)
+{
+    struct floe_manifest_spec spec;
+    struct floe_manifest_spec_field fields[FLOE_PARTITION_FIELDS_MAX];
+    char transforms[FLOE_PARTITION_FIELDS_MAX][32];
+    struct floe_manifest_entry *entries = NULL;
+    char *schema_json = NULL, *manifest = NULL, *list = NULL, *text = NULL;
+    struct carried carried = {0};
+    struct floe_mlist_row *rows = NULL;
+    uint8_t commit_id[16], bounds[FLOE_PARTITION_FIELDS_MAX * 2 * 64];
+    struct floe_mlist_summary sums[FLOE_PARTITION_FIELDS_MAX];
+    char commit_uuid[37];
+    int64_t id = 0;
+    uint64_t manifest_len = 0;
+    int rc;
+
+    if (pending->n == 0) {
+        return fail(t, "nothing to commit");
+    }
+    if (floe_random(commit_id, sizeof(commit_id)) < 0 || floe_random(&id, sizeof(id)) < 0) {
+        return fail(t, "no random bytes");
+    }
+    id = (int64_t)((uint64_t)id >> 1);
+    id = id ? id : 1;
+    uuid_text(commit_id, commit_uuid);
+    size_t path_cap = strlen(t->cat->table_dir) + 128;
+    manifest = malloc(path_cap);
+    list = malloc(path_cap);
+    entries = calloc(pending->n, sizeof(*entries));
+    size_t json_cap = 64 + (size_t)t->meta->schema.ncolumns * (FLOE_NAME_MAX + 96);
+    schema_json = malloc(json_cap);
+    if (!manifest || !list || !entries || !schema_json) {
+        rc = -ENOMEM;
+        goto done;
+    }
+    if ((rc = manifest_spec(t, &spec, fields, transforms)) < 0 ||
+        (rc = floe_schema_json(&t->meta->schema, t->meta->current_schema_id, schema_json,
+                               json_cap)) < 0) {
+        goto done;
+    }
+    for (size_t i = 0; i < pending->n; i++) {
+        entries[i].status = FLOE_MANIFEST_ADDED;
+        entries[i].has_snapshot_id = true;
+        entries[i].snapshot_id = id;
+        entries[i].file = pending->files[i].df;
+        /* The pending array may have moved since the file was kept: point at its values. */
+        entries[i].file.partition = pending->files[i].partition;
+    }
+    /* Data files reach the disk before any metadata names them. */
+    int dirfd = open(t->cat->table_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0 || syncfs(dirfd) < 0) {
+        rc = -errno;
+        if (dirfd >= 0) {
+            close(dirfd);
+        }
+        fail(t, "cannot sync %s: %s", t->cat->table_dir, strerror(-rc));
+        goto done;
+    }
+    close(dirfd);
+    /* The manifest is written once: its entries inherit the sequence number from the list. */
+    snprintf(manifest, path_cap, "%s/metadata/%s-m0.avro", t->cat->table_dir, commit_uuid);
+    struct floe_manifest_info info = {schema_json, strlen(schema_json),
+                                      t->meta->current_schema_id, &spec,
+                                      FLOE_MANIFEST_CONTENT_DATA, NULL};
+    struct manifest_job mj = {&info, entries, pending->n};
+    if ((rc = floe_mkdirs(t->cat->table_dir, 0755)) < 0 ||
+        (rc = write_avro(t, manifest, emit_manifest, &mj, &manifest_len)) < 0) {
+        goto done;
+    }
+
+    char n_files[32], n_records[32], n_size[32], n_parts[32];
+    snprintf(n_files, sizeof(n_files), "%zu", pending->n);
+    snprintf(n_records, sizeof(n_records), "%" PRIu64, pending->rows);
+    snprintf(n_size, sizeof(n_size), "%" PRIu64, pending->bytes);
+    snprintf(n_parts, sizeof(n_parts), "%zu", distinct_partitions(pending));
+    struct floe_meta_kv summary[16 + 4];
+    size_t ns = 0;
+    summary[ns++] = (struct floe_meta_kv){"added-data-files", n_files};
+    summary[ns++] = (struct floe_meta_kv){"added-records", n_records};
+    summary[ns++] = (struct floe_meta_kv){"added-files-size", n_size};
+    summary[ns++] = (struct floe_meta_kv){"changed-partition-count", n_parts};
+    for (size_t i = 0; i < nextra && ns < sizeof(summary) / sizeof(summary[0]); i++) {
+        summary[ns++] = extra[i];
+    }
+
+    for (int attempt = 0;; attempt++) {
+        char err[512];
+        carried_free(&carried);
+        if ((rc = carry_parent(t, &carried)) < 0) {
+            goto done;
+        }
+        int64_t seq = t->meta->last_sequence_number + 1;
+        free(rows);
+        rows = calloc(carried.n + 1, sizeof(*rows));
+        if (!rows) {
+            rc = -ENOMEM;
+            goto done;
+        }
+        rc = floe_manifest_summarize(&spec, entries, pending->n, seq, id, &rows[0], sums, bounds,
+                                     sizeof(bounds));
+        if (rc < 0) {
+            fail(t, "cannot summarize the manifest: %s", strerror(-rc));
+            goto done;
+        }
+        rows[0].path = manifest;
+        rows[0].length = (int64_t)manifest_len;
+        if (carried.n) {
+            memcpy(rows + 1, carried.rows, carried.n * sizeof(*rows));
+        }
+        snprintf(list, path_cap, "%s/metadata/snap-%" PRId64 "-%d-%s.avro", t->cat->table_dir, id,
+                 attempt + 1, commit_uuid);
+        const struct floe_meta_snapshot *parent =
+            floe_meta_find_snapshot(t->meta, t->meta->current_snapshot_id);
+        struct floe_mlist_info linfo = {id, parent != NULL, parent ? parent->id : 0, seq, NULL};
+        struct list_job lj = {&linfo, rows, carried.n + 1};
+        uint64_t list_len = 0;
+        if ((rc = write_avro(t, list, emit_list, &lj, &list_len)) < 0) {
+            goto done;
+        }
+        int64_t ts = now_ms();
+        if (ts < t->meta->last_updated_ms) {
+            ts = t->meta->last_updated_ms;
+        }
+        struct floe_meta_commit commit = {id, ts, list, "append", summary, ns,
+                                          t->metadata_location};
+        rc = floe_meta_add_snapshot(t->meta, &commit, err, sizeof(err));
+        if (rc < 0) {
+            unlink(list);
+            fail(t, "cannot add the snapshot: %s", err);
+            goto done;
+        }
+        free(text);
+        text = floe_meta_serialize(t->meta);
+        if (!text) {
+            rc = -ENOMEM;
+            goto done;
+        }
+        char *location = NULL;
+        rc = t->cat->ops->commit(t->cat, t->version + 1, text, strlen(text), &location);
+        free(location);
+        if (rc == 0) {
+            break;
+        }
+        unlink(list);
+        if (rc != -EEXIST || attempt + 1 >= COMMIT_ATTEMPTS) {
+            fail(t, "commit failed: %s", t->cat->err ? t->cat->err : strerror(-rc));
+            /* The in-memory metadata has our snapshot; reload to drop it. */
+            floe_table_load(t);
+            goto done;
+        }
+        /* Lost the race: rebase onto the winner. */
+        if ((rc = floe_table_load(t)) < 0) {
+            goto done;
+        }
+        struct timespec pause = {0, (long)(1 + attempt) * 5 * 1000000L};
+        nanosleep(&pause, NULL);
+    }
+    rc = floe_table_load(t);
+    if (rc == 0) {
+        *snapshot_id = id;
+        floe_table_pending_clear(pending, false);
+    }
+done:
+    if (rc < 0 && manifest && manifest_len) {
+        unlink(manifest);
+    }
+    carried_free(&carried);
+    free(rows);
+    free(entries);
+    free(schema_json);
+    free(manifest);
+    free(list);
+    free(text);
+    return rc;
+}
+
+int floe_table_evolve(struct floe_table *t, const struct floe_config *cfg, char *changes,
+                      size_t cap)
+{
+    if (cap) {
+        changes[0] = '\0';
+    }
+    for (int attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
+        struct floe_meta_evolution *ev = malloc(sizeof(*ev));
+        char err[512];
+        if (!ev) {
+            return -ENOMEM;
+        }
+        int rc = floe_meta_evolve_schema(t->meta, cfg->table.parsed_schema, ev, err, sizeof(err));
+        if (rc < 0) {
+            free(ev);
+            return fail(t, "%s", err);
+        }
+        if (!ev->changed) {
+            free(ev);
+            return 0;
+        }
+        floe_meta_evolution_describe(ev, changes, cap);
+        free(ev);
+        char *text = floe_meta_serialize(t->meta);
+        if (!text) {
+            return -ENOMEM;
+        }
+        char *location = NULL;
+        rc = t->cat->ops->commit(t->cat, t->version + 1, text, strlen(text), &location);
+        free(text);
+        free(location);
+        if (rc == 0) {
+            return floe_table_load(t);
+        }
+        if (rc != -EEXIST) {
+            floe_table_load(t);
+            return fail(t, "cannot commit the schema change: %s",
+                        t->cat->err ? t->cat->err : strerror(-rc));
+        }
+        if ((rc = floe_table_load(t)) < 0) { /* lost a race: evolve the winner's schema */
+            return rc;
+        }
+    }
+    return fail(t, "gave up committing the schema change after %d attempts", COMMIT_ATTEMPTS);
+}

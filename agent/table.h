@@ -1,0 +1,128 @@
+/* table.h — an Iceberg table as floe writes it: create, load, write data files, commit.
+ *
+ * The table layer joins the catalog (catalog.h: where the metadata lives, atomic commits), the
+ * metadata document (table_meta.h), the manifests (manifest.h) and the Parquet writer. A commit
+ * is optimistic: it writes its manifest once, then for each attempt a manifest list over the
+ * current snapshot's manifests and a new metadata version; when another writer committed first
+ * (-EEXIST from the catalog), it reloads, rebases onto the winner (new sequence number, new list
+ * over the winner's manifests; its own manifest's entries inherit the sequence number, so the
+ * manifest is reused) and tries again.
+ *
+ * Paths (Java's conventions, SPEC-NOTES §7): data files under <table>/data/<partition path>/,
+ * manifests <table>/metadata/<commit-uuid>-m0.avro, manifest lists
+ * <table>/metadata/snap-<snapshot-id>-<attempt>-<commit-uuid>.avro. These calls block (CLI and
+ * off-loop use).
+ */
+#ifndef FLOE_TABLE_H
+#define FLOE_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "catalog.h"
+#include "config.h"
+#include "manifest.h"
+#include "table_meta.h"
+
+struct floe_table {
+    struct floe_catalog *cat;
+    struct floe_meta *meta; /* NULL until loaded or created */
+    int64_t version;        /* of the loaded metadata file */
+    char *metadata_location;
+    char err[1024]; /* the last failure, for messages */
+};
+
+/* One data file written and not yet committed; owns its strings and metrics. */
+struct floe_table_file {
+    struct floe_manifest_data_file df; /* points into the fields below */
+    char *path;
+    struct ice_value partition[FLOE_PARTITION_FIELDS_MAX];
+    struct floe_manifest_column *columns;
+    int64_t *splits;
+    uint8_t *bytes; /* partition and bound bytes */
+};
+
+/* Data files waiting for one commit. */
+struct floe_table_pending {
+    struct floe_table_file *files;
+    size_t n, cap;
+    uint64_t rows;
+    uint64_t bytes;
+};
+
+/* floe_table_open(cfg, t, err, cap): prepares t for cfg's table (a file catalog for a local
+ * warehouse); loads nothing. 0, or -EINVAL/-ENOMEM with a reason in err. */
+int floe_table_open(const struct floe_config *cfg, struct floe_table *t);
+
+/* floe_table_load(t): (re)loads the current metadata. 0; -ENOENT when the table does not
+ * exist; -EINVAL for metadata that cannot be read or is invalid (t->err says which file and
+ * why; nothing is changed on disk). On failure the previously loaded metadata stays. */
+int floe_table_load(struct floe_table *t);
+
+/* floe_table_create(t, cfg, &created): creates the table from cfg (schema with ids 1..n,
+ * identifier field = the key, partition spec, properties) unless it exists. An existing table
+ * whose schema matches cfg's columns (names, types) and partition spec is accepted (*created
+ * false); a conflicting one is -EEXIST with the difference in t->err. */
+int floe_table_create(struct floe_table *t, const struct floe_config *cfg, bool *created);
+
+/* floe_table_evolve(t, cfg, changes, cap): brings the table's schema in line with cfg's
+ * columns (table_meta.h: added columns become optional fields, int→long and float→double
+ * widen, removed columns stay) and commits the change as a metadata version of its own. A
+ * description of what changed goes to changes ("" when nothing did). 0, or -EINVAL with the
+ * refusal (a change Iceberg forbids) in t->err. */
+int floe_table_evolve(struct floe_table *t, const struct floe_config *cfg, char *changes,
+                      size_t cap);
+
+/* floe_table_close(t): releases what t holds. */
+void floe_table_close(struct floe_table *t);
+
+/* Writing data files: a writer binds the config's columns to the table's schema and owns the
+ * Parquet workspace, allocated once. */
+struct floe_table_writer {
+    struct floe_table *table;
+    struct floe_schema bound;      /* config columns with the table's field ids */
+    struct floe_partition spec;    /* the table's spec, in terms of bound's columns */
+    struct pq_column cols[FLOE_COLUMNS_MAX];
+    struct pq_options opt;
+    char *schema_json;
+    void *ws;
+    size_t ws_size;
+    uint32_t seq; /* file counter for names */
+    uint8_t run_id[16];
+};
+
+/* floe_table_writer_init(w, t, cfg, row_group_bytes): binds cfg's columns to t's current
+ * schema (every table column missing from cfg must be optional) and sizes the Parquet
+ * workspace. 0, or -EINVAL (t->err says why) / -ENOMEM. */
+int floe_table_writer_init(struct floe_table_writer *w, struct floe_table *t,
+                           const struct floe_config *cfg, size_t row_group_bytes);
+
+void floe_table_writer_free(struct floe_table_writer *w);
+
+/* floe_table_write_batch(w, b, pending): writes each partition of b to its own Parquet file
+ * and appends the files to pending. On failure files written by this call are removed and
+ * pending is as before. */
+int floe_table_write_batch(struct floe_table_writer *w, const struct floe_batch *b,
+                           struct floe_table_pending *pending);
+
+/* floe_table_commit_append(t, pending, summary, nsummary, &snapshot_id): commits pending's
+ * files as one `append` snapshot, with extra summary entries (e.g. floe.commit-id). Retries
+ * after lost races (up to 20 attempts). On success pending is emptied and t holds the new
+ * metadata. On failure nothing was committed and pending's files remain. */
+int floe_table_commit_append(struct floe_table *t, struct floe_table_pending *pending,
+                             const struct floe_meta_kv *summary, size_t nsummary,
+                             int64_t *snapshot_id);
+
+/* floe_table_pending_clear(pending, remove): frees the pending files (and deletes them from
+ * disk when remove is set). */
+void floe_table_pending_clear(struct floe_table_pending *pending, bool remove);
+
+/* floe_random(buf, n): n random bytes (getrandom). 0 or -errno. */
+int floe_random(void *buf, size_t n);
+
+/* floe_uuid_random(out): a random (version 4) UUID in canonical text form. 0 or -errno. */
+int floe_uuid_random(char out[37]);
+
+#endif

@@ -1,0 +1,157 @@
+// check-iceberg.mjs — reads a floe table with independent readers and compares it with what a
+// test expects. icebird reads the rows (through its file-system catalog); avsc decodes the
+// manifest list and manifests of the snapshot; hyparquet reads each data file, whose partition
+// tuple is recomputed here (day, bucket with our own murmur3) and whose bounds must contain
+// its values.
+//
+//   node check-iceberg.mjs TABLE_DIR EXPECTED.json [--metadata vN.metadata.json]
+//
+// EXPECTED.json: {"columns": ["id", "name", ...], "rows": [[...], ...]} — row order does not
+// matter; longs as decimal strings, timestamps as ISO strings to the millisecond (icebird gives
+// millisecond Dates), null for nulls; optional "snapshots": N (snapshots in the metadata).
+// Exit 0 when everything matches, 1 otherwise (differences printed).
+import { readFile } from 'node:fs/promises'
+import { decodeAvroFile } from './avro-bigint.mjs'
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet'
+import { compressors } from 'hyparquet-compressors'
+
+// Local files for icebird, which reads through fetch: HEAD, GET and Range on absolute paths.
+const realFetch = globalThis.fetch
+globalThis.fetch = async (url, init = {}) => {
+  let path = String(url)
+  if (path.startsWith('file://')) path = path.slice(7)
+  if (!path.startsWith('/')) return realFetch(url, init)
+  let buf
+  try { buf = await readFile(path) } catch { return new Response(null, { status: 404 }) }
+  const headers = { 'content-length': String(buf.length) }
+  if ((init.method || 'GET') === 'HEAD') return new Response(null, { status: 200, headers })
+  const h = init.headers || {}
+  const range = h.Range || h.range || (typeof h.get === 'function' ? h.get('range') : undefined)
+  if (range) {
+    const m = /bytes=(\d+)-(\d*)/.exec(range)
+    const start = Number(m[1])
+    const end = m[2] ? Math.min(Number(m[2]) + 1, buf.length) : buf.length
+    return new Response(buf.subarray(start, end), { status: 206, headers: { 'content-length': String(end - start) } })
+  }
+  return new Response(buf, { status: 200, headers })
+}
+const { icebergRead, icebergMetadata } = await import('icebird')
+
+const args = process.argv.slice(2)
+const [tableDir, expectedPath] = args
+const mdIndex = args.indexOf('--metadata')
+const metadataFileName = mdIndex > 0 ? args[mdIndex + 1] : undefined
+const expected = JSON.parse(await readFile(expectedPath, 'utf8'))
+let failures = 0
+function fail (msg) {
+  failures++
+  if (failures <= 15) console.error('FAIL ' + msg)
+}
+
+function norm (v) {
+  if (v === null || v === undefined) return null
+  if (typeof v === 'bigint') return v.toString()
+  if (v instanceof Date) return v.toISOString()
+  return v
+}
+
+const metadata = await icebergMetadata({ tableUrl: tableDir, metadataFileName })
+if (expected.snapshots !== undefined && (metadata.snapshots || []).length !== expected.snapshots) {
+  fail(`snapshots: ${(metadata.snapshots || []).length}, expected ${expected.snapshots}`)
+}
+
+// 1. The rows, as a multiset.
+// A table without a current snapshot has no rows (icebird refuses to read one).
+const current = metadata['current-snapshot-id']
+const hasSnapshot = current !== undefined && current !== null && Number(current) !== -1
+const rows = hasSnapshot ? await icebergRead({ tableUrl: tableDir, metadata, metadataFileName }) : []
+const key = r => JSON.stringify(r)
+const got = rows.map(r => expected.columns.map(c => norm(r[c]))).map(key).sort()
+const want = expected.rows.map(r => r.map(v => v)).map(key).sort()
+if (got.length !== want.length) fail(`row count ${got.length}, expected ${want.length}`)
+let i = 0, j = 0
+while (i < got.length && j < want.length && failures < 15) {
+  if (got[i] === want[j]) { i++; j++ } else if (got[i] < want[j]) { fail(`unexpected row ${got[i]}`); i++ } else { fail(`missing row ${want[j]}`); j++ }
+}
+
+// 2. The snapshot's manifests, decoded by avsc; each data file read by hyparquet.
+function murmur3 (bytes) {
+  const c1 = 0xcc9e2d51, c2 = 0x1b873593
+  let h = 0
+  const n = bytes.length - (bytes.length % 4)
+  for (let k = 0; k < n; k += 4) {
+    let x = bytes[k] | (bytes[k + 1] << 8) | (bytes[k + 2] << 16) | (bytes[k + 3] << 24)
+    x = Math.imul(x, c1); x = (x << 15) | (x >>> 17); x = Math.imul(x, c2)
+    h ^= x; h = (h << 13) | (h >>> 19); h = (Math.imul(h, 5) + 0xe6546b64) | 0
+  }
+  let x = 0
+  switch (bytes.length & 3) {
+    case 3: x ^= bytes[n + 2] << 16 // falls through
+    case 2: x ^= bytes[n + 1] << 8 // falls through
+    case 1: x ^= bytes[n]; x = Math.imul(x, c1); x = (x << 15) | (x >>> 17); x = Math.imul(x, c2); h ^= x
+  }
+  h ^= bytes.length
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16
+  return h | 0
+}
+function bucketLong (v, n) {
+  const b = new Uint8Array(8)
+  new DataView(b.buffer).setBigInt64(0, BigInt(v), true)
+  return (murmur3(b) & 0x7fffffff) % n
+}
+function dayOf (d) { return Math.floor(d.getTime() / 86400000) }
+
+const snapId = metadata['current-snapshot-id']
+const snapshot = (metadata.snapshots || []).find(s => String(s['snapshot-id']) === String(snapId))
+const schema = metadata.schemas.find(s => s['schema-id'] === metadata['current-schema-id'])
+const spec = metadata['partition-specs'].find(s => s['spec-id'] === metadata['default-spec-id'])
+if (snapshot) {
+  const list = await decodeAvroFile(await readFile(snapshot['manifest-list']))
+  let files = 0
+  for (const m of list) {
+    if (typeof m.manifest_length !== 'number' && typeof m.manifest_length !== 'bigint') fail('manifest_length missing')
+    const mbuf = await readFile(m.manifest_path)
+    if (Number(m.manifest_length) !== mbuf.length) fail(`manifest_length ${m.manifest_length} != ${mbuf.length}`)
+    const entries = await decodeAvroFile(mbuf)
+    const embedded = JSON.parse(entries.meta['avro.schema'].toString())
+    const df = embedded.fields.find(f => f.name === 'data_file')
+    if (!embedded.fields.some(f => f.name === 'status' && f['field-id'] === 0) || !df || df['field-id'] !== 2) fail('manifest_entry field ids')
+    for (const e of entries) {
+      if (Number(e.status) === 2) continue
+      files++
+      const d = e.data_file
+      const file = await asyncBufferFromFile(d.file_path)
+      const data = await parquetReadObjects({ file, compressors })
+      if (data.length !== Number(d.record_count)) fail(`${d.file_path}: ${data.length} rows, record_count ${d.record_count}`)
+      for (const pf of spec.fields) {
+        const src = schema.fields.find(f => f.id === pf['source-id']).name
+        const want = d.partition[pf.name]
+        for (const r of data) {
+          let v
+          if (pf.transform === 'day') v = r[src] === null || r[src] === undefined ? null : dayOf(r[src])
+          else if (pf.transform.startsWith('bucket[')) v = bucketLong(r[src], Number(pf.transform.slice(7, -1)))
+          else continue
+          if (v !== want) { fail(`${d.file_path}: row has ${pf.name}=${v}, file's partition says ${want}`); break }
+        }
+      }
+      // Bounds of long columns contain the values.
+      for (const f of schema.fields.filter(f => f.type === 'long')) {
+        const lo = (d.lower_bounds || []).find(b => b.key === f.id)
+        const hi = (d.upper_bounds || []).find(b => b.key === f.id)
+        const vals = data.map(r => r[f.name]).filter(v => v !== null && v !== undefined)
+        if (!vals.length) continue
+        if (!lo || !hi) { fail(`${d.file_path}: no bounds for ${f.name}`); continue }
+        const min = Buffer.from(lo.value).readBigInt64LE(0), max = Buffer.from(hi.value).readBigInt64LE(0)
+        for (const v of vals) if (BigInt(v) < min || BigInt(v) > max) { fail(`${d.file_path}: ${f.name}=${v} outside [${min}, ${max}]`); break }
+      }
+    }
+  }
+  const total = Number((snapshot.summary || {})['total-data-files'])
+  if (files !== total) fail(`${files} live data files in manifests, summary says ${total}`)
+}
+
+console.log(`${rows.length} rows read by icebird${snapshot ? `, snapshot ${snapId}` : ''}`)
+if (failures) {
+  console.error(`check-iceberg: ${failures} failure(s)`)
+  process.exit(1)
+}
