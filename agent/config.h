@@ -75,6 +75,8 @@ struct floe_config {
         char *partition;
         char *key;
         char *version;
+        int64_t snapshots_keep_last;
+        uint64_t snapshots_max_age_ms;
         struct floe_schema *parsed_schema;       /* derived from schema */
         struct floe_partition *parsed_partition; /* derived from partition */
     } table;

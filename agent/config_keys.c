@@ -42,6 +42,14 @@ const struct floe_cfg_key floe_cfg_keys[] = {
      "the last record read.",
      F(table.version), 0, 0, 0, NULL},
 
+    {"table", "snapshots_keep_last", FLOE_CFG_INT, "0",
+     "floe table expire keeps at least this many newest snapshots; 0 with snapshots_max_age "
+     "0 expires nothing.",
+     F(table.snapshots_keep_last), 0, 0, 1000000000, NULL},
+    {"table", "snapshots_max_age", FLOE_CFG_DURATION, "0",
+     "floe table expire keeps snapshots younger than this; 0 keeps none by age.",
+     F(table.snapshots_max_age_ms), 0, 0, 0, NULL},
+
     /* [s3] */
     {"s3", "endpoint", FLOE_CFG_STRING, "",
      "S3 endpoint URL; empty for AWS's regional endpoint.", F(s3.endpoint), 0, 0, 0, NULL},

@@ -209,7 +209,7 @@ static int cmd_table(int argc, char **argv)
         if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
             return print_help(find_command("table"), stdout);
         }
-        return usage_error("table", "%s", "needs a subcommand: create, show or snapshots");
+        return usage_error("table", "%s", "needs a subcommand: create, show, snapshots or expire");
     }
     struct common_opts o = {0};
     int rc = parse_common("table", argc - 1, argv + 1, &o);
@@ -270,13 +270,15 @@ static const struct command commands[] = {
      "IN:LINE: reason and skipped. Exit 0 when every line was imported, 2 when some were\n"
      "rejected, 1 on a fatal error (what was not committed is left out of the table)."},
     {"table", cmd_table, "create or inspect the config's Iceberg table",
-     "usage: floe table create|show|snapshots -c FILE [--env-file FILE]\n"
+     "usage: floe table create|show|snapshots|expire -c FILE [--env-file FILE]\n"
      "\n"
      "  create      create the table from the config (an existing table that matches is fine;\n"
      "              one that conflicts is an error)\n"
      "  show        schema with field ids, partition spec, properties, current snapshot,\n"
      "              record and file counts\n"
-     "  snapshots   every snapshot: id, parent, time, operation, records, files"},
+     "  snapshots   every snapshot: id, parent, time, operation, records, files\n"
+     "  expire      remove snapshots outside table.snapshots_keep_last and\n"
+     "              table.snapshots_max_age, then delete the files only they used"},
     {"version", cmd_version, "print versions of floe and its libraries",
      "usage: floe version\n\nPrints floe's version and git revision, and the versions of libuv,\n"
      "librdkafka, mbedTLS, zstd, cJSON and llhttp it was built with."},

@@ -972,3 +972,185 @@ int floe_table_evolve(struct floe_table *t, const struct floe_config *cfg, char 
     }
     return fail(t, "gave up committing the schema change after %d attempts", COMMIT_ATTEMPTS);
 }
+
+/* ---- snapshot expiry ---------------------------------------------------------------------- */
+
+/* A set of paths: appended, then sorted and deduplicated for lookups. */
+struct pathset {
+    char **items;
+    size_t n, cap;
+};
+
+static int set_add(struct pathset *s, const char *path)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        char **grown = realloc(s->items, cap * sizeof(*grown));
+        if (!grown) {
+            return -ENOMEM;
+        }
+        s->items = grown;
+        s->cap = cap;
+    }
+    s->items[s->n] = strdup(local_path(path));
+    if (!s->items[s->n]) {
+        return -ENOMEM;
+    }
+    s->n++;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void set_sort(struct pathset *s)
+{
+    if (s->n) {
+        qsort(s->items, s->n, sizeof(*s->items), cmp_str);
+    }
+}
+
+static bool set_has(const struct pathset *s, const char *path)
+{
+    return s->n && bsearch(&path, s->items, s->n, sizeof(*s->items), cmp_str) != NULL;
+}
+
+static void set_free(struct pathset *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->items[i]);
+    }
+    free(s->items);
+    memset(s, 0, sizeof(*s));
+}
+
+/* Adds every file snapshot s uses: its manifest list, its manifests, their data and delete
+ * files (whatever their entry status). */
+static int collect_snapshot(struct floe_table *t, const struct floe_meta_snapshot *s,
+                            struct pathset *set)
+{
+    char *list = NULL;
+    size_t len = 0;
+    const char *list_path = local_path(s->manifest_list);
+    int rc = set_add(set, list_path);
+    if (rc < 0) {
+        return rc;
+    }
+    if ((rc = floe_read_file(list_path, MANIFEST_LIST_MAX, &list, &len)) < 0) {
+        return fail(t, "cannot read manifest list %s: %s", list_path, strerror(-rc));
+    }
+    struct floe_mlist_reader lr;
+    struct floe_mlist_row row;
+    memset(&lr, 0, sizeof(lr));
+    rc = floe_mlist_reader_open(&lr, (const uint8_t *)list, len);
+    while (rc == 0 && (rc = floe_mlist_reader_next(&lr, &row)) == 1) {
+        char *mdata = NULL;
+        size_t mlen = 0;
+        const char *mpath = local_path(row.path);
+        if ((rc = set_add(set, mpath)) < 0) {
+            break;
+        }
+        if ((rc = floe_read_file(mpath, MANIFEST_LIST_MAX, &mdata, &mlen)) < 0) {
+            fail(t, "cannot read manifest %s: %s", mpath, strerror(-rc));
+            break;
+        }
+        struct floe_manifest_reader mr;
+        struct floe_manifest_entry e;
+        memset(&mr, 0, sizeof(mr));
+        rc = floe_manifest_reader_open(&mr, (const uint8_t *)mdata, mlen);
+        while (rc == 0 && (rc = floe_manifest_reader_next(&mr, &e)) == 1) {
+            rc = set_add(set, e.file.path);
+        }
+        floe_manifest_reader_close(&mr);
+        free(mdata);
+        if (rc < 0) {
+            fail(t, "cannot read manifest %s: %s", mpath, strerror(-rc));
+            break;
+        }
+        rc = 0;
+    }
+    floe_mlist_reader_close(&lr);
+    free(list);
+    if (rc < 0 && t->err[0] == '\0') {
+        fail(t, "cannot read manifest list %s: %s", list_path, strerror(-rc));
+    }
+    return rc < 0 ? rc : 0;
+}
+
+int floe_table_expire(struct floe_table *t, int keep_last, int64_t max_age_ms, size_t *expired,
+                      size_t *deleted)
+{
+    *expired = 0;
+    *deleted = 0;
+    if (keep_last <= 0 && max_age_ms <= 0) {
+        return 0; /* only an explicit retention setting expires anything */
+    }
+    for (int attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
+        int64_t *ids = NULL;
+        size_t n = 0;
+        struct pathset gone = {0}, kept = {0};
+        char err[512];
+        int64_t now = now_ms();
+        t->err[0] = '\0';
+        int rc = floe_meta_expire_select(t->meta, keep_last > 0 ? keep_last : 1,
+                                         max_age_ms > 0 ? max_age_ms : 0, now, &ids, &n);
+        if (rc < 0 || n == 0) {
+            free(ids);
+            return rc;
+        }
+        /* Files of the expired snapshots, and of those kept: only the difference goes. */
+        for (size_t i = 0; i < t->meta->nsnapshots && rc == 0; i++) {
+            const struct floe_meta_snapshot *s = &t->meta->snapshots[i];
+            bool expire = false;
+            for (size_t k = 0; k < n && !expire; k++) {
+                expire = ids[k] == s->id;
+            }
+            rc = collect_snapshot(t, s, expire ? &gone : &kept);
+        }
+        if (rc == 0) {
+            rc = floe_meta_remove_snapshots(t->meta, ids, n, now, err, sizeof(err));
+            if (rc < 0) {
+                fail(t, "%s", err);
+            }
+        }
+        char *text = rc == 0 ? floe_meta_serialize(t->meta) : NULL;
+        if (rc == 0 && !text) {
+            rc = -ENOMEM;
+        }
+        if (rc == 0) {
+            char *location = NULL;
+            rc = t->cat->ops->commit(t->cat, t->version + 1, text, strlen(text), &location);
+            free(location);
+            if (rc < 0 && rc != -EEXIST) {
+                fail(t, "cannot commit the expiry: %s", t->cat->err ? t->cat->err : strerror(-rc));
+            }
+        }
+        free(text);
+        if (rc == 0) {
+            /* Committed: nothing retained uses these any more. */
+            set_sort(&kept);
+            for (size_t i = 0; i < gone.n; i++) {
+                if (!set_has(&kept, gone.items[i]) && unlink(gone.items[i]) == 0) {
+                    (*deleted)++;
+                }
+            }
+            *expired = n;
+        }
+        set_free(&gone);
+        set_free(&kept);
+        free(ids);
+        int lrc = floe_table_load(t);
+        if (rc == 0) {
+            return lrc;
+        }
+        if (rc != -EEXIST) {
+            return rc;
+        }
+        if (lrc < 0) {
+            return lrc;
+        }
+    }
+    return fail(t, "gave up expiring after %d lost races", COMMIT_ATTEMPTS);
+}

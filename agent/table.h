@@ -75,6 +75,14 @@ int floe_table_create(struct floe_table *t, const struct floe_config *cfg, bool 
 int floe_table_evolve(struct floe_table *t, const struct floe_config *cfg, char *changes,
                       size_t cap);
 
+/* floe_table_expire(t, keep_last, max_age_ms, &expired, &deleted): removes the snapshots that
+ * neither keep_last (the newest on each branch) nor max_age_ms (younger ones) retain — every
+ * ref's target stays — commits the metadata, then deletes the manifest lists, manifests and
+ * data files that only expired snapshots used. Both settings 0: nothing expires. Returns 0
+ * with the counts, or an error with t->err (nothing deleted unless the commit landed). */
+int floe_table_expire(struct floe_table *t, int keep_last, int64_t max_age_ms, size_t *expired,
+                      size_t *deleted);
+
 /* floe_table_close(t): releases what t holds. */
 void floe_table_close(struct floe_table *t);
 

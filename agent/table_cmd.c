@@ -140,8 +140,37 @@ static int cmd_snapshots(const struct floe_config *cfg)
     return 0;
 }
 
+static int cmd_expire(const struct floe_config *cfg)
+{
+    struct floe_table t;
+    size_t expired = 0, deleted = 0;
+    if (cfg->table.snapshots_keep_last <= 0 && cfg->table.snapshots_max_age_ms == 0) {
+        printf("no retention set (table.snapshots_keep_last, table.snapshots_max_age): "
+               "nothing expires\n");
+        return 0;
+    }
+    if (open_loaded(cfg, &t) < 0) {
+        return 1;
+    }
+    int rc = floe_table_expire(&t, (int)cfg->table.snapshots_keep_last,
+                               (int64_t)cfg->table.snapshots_max_age_ms, &expired, &deleted);
+    if (rc < 0) {
+        fprintf(stderr, "floe table expire: %s\n", t.err);
+        floe_table_close(&t);
+        return 1;
+    }
+    printf("%zu snapshot%s expired, %zu file%s deleted, %zu snapshot%s kept\n", expired,
+           expired == 1 ? "" : "s", deleted, deleted == 1 ? "" : "s", t.meta->nsnapshots,
+           t.meta->nsnapshots == 1 ? "" : "s");
+    floe_table_close(&t);
+    return 0;
+}
+
 int floe_table_cmd(const char *sub, const struct floe_config *cfg)
 {
+    if (strcmp(sub, "expire") == 0) {
+        return cmd_expire(cfg);
+    }
     if (strcmp(sub, "create") == 0) {
         return cmd_create(cfg);
     }
@@ -151,6 +180,6 @@ int floe_table_cmd(const char *sub, const struct floe_config *cfg)
     if (strcmp(sub, "snapshots") == 0) {
         return cmd_snapshots(cfg);
     }
-    fprintf(stderr, "floe table: no subcommand '%s' (create, show, snapshots)\n", sub);
+    fprintf(stderr, "floe table: no subcommand '%s' (create, show, snapshots, expire)\n", sub);
     return 2;
 }

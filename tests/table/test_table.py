@@ -181,4 +181,26 @@ check(pd.returncode == 0 and pe.returncode == 0, "two concurrent imports both su
 readers_agree("after two concurrent imports", COLS + ["score"],
               [r + [None] for r in rows_a + rows_b] + rows_c + rows_d + rows_e, snapshots=6)
 
+# Expiry: nothing without a retention setting; keep_last = 2 removes four snapshots and the
+# manifest lists only they used; every row stays readable.
+rc, out, err = floe("table", "expire", "-c", c2)
+check(rc == 0 and "nothing expires" in out, "expire without retention does nothing", out + err)
+c3 = conf("floe3.conf", BASE_SCHEMA + ", score double", "[table]\nsnapshots_keep_last = 2\n")
+meta_files = sorted((f for f in os.listdir(os.path.join(table_dir, "metadata"))
+                     if f.endswith(".metadata.json")), key=lambda f: int(f[1:].split(".")[0]))
+with open(os.path.join(table_dir, "metadata", meta_files[-1])) as f:
+    md = json.load(f)
+by_time = sorted(md["snapshots"], key=lambda s: s["timestamp-ms"])
+old_lists = [s["manifest-list"] for s in by_time[:-2]]
+kept_lists = [s["manifest-list"] for s in by_time[-2:]]
+rc, out, err = floe("table", "expire", "-c", c3)
+check(rc == 0 and "4 snapshots expired, 4 files deleted, 2 snapshots kept" in out,
+      "expire keeps the last two and deletes the four lists only they used", out + err)
+check(not any(os.path.exists(p) for p in old_lists) and all(os.path.exists(p) for p in kept_lists),
+      "expired manifest lists are gone, kept ones stay")
+readers_agree("after expire", COLS + ["score"],
+              [r + [None] for r in rows_a + rows_b] + rows_c + rows_d + rows_e, snapshots=2)
+rc, out, err = floe("table", "expire", "-c", c3)
+check(rc == 0 and "0 snapshots expired" in out, "expiring again changes nothing", out + err)
+
 finish()
