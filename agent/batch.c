@@ -433,6 +433,12 @@ int floe_batch_add(struct floe_batch *b, const struct floe_row *row, char *why, 
 
 int floe_batch_write(const struct floe_batch *b, uint32_t i, struct pq_writer *w)
 {
+    return floe_batch_write_columns(b, i, w, NULL, b->schema->ncolumns);
+}
+
+int floe_batch_write_columns(const struct floe_batch *b, uint32_t i, struct pq_writer *w,
+                             const int *cols, int ncols)
+{
     const struct floe_schema *schema = b->schema;
     if (i >= b->nparts) {
         return -EINVAL;
@@ -442,10 +448,27 @@ int floe_batch_write(const struct floe_batch *b, uint32_t i, struct pq_writer *w
         const uint8_t *bitmap = r + 8;
         const uint8_t *at = bitmap + b->bitmap_bytes;
         int rc = 0;
+        int next = 0; /* index into cols of the next column to put */
         for (int c = 0; c < schema->ncolumns && rc == 0; c++) {
-            uint32_t col = (uint32_t)c;
+            /* Columns that are not written are still walked over, to find the next. */
+            bool put = cols ? (next < ncols && cols[next] == c) : true;
+            uint32_t col = (uint32_t)(cols ? next : c);
+            if (put && cols) {
+                next++;
+            }
             if (bitmap[c / 8] & (1u << (c % 8))) {
-                rc = pq_put_null(w, col);
+                rc = put ? pq_put_null(w, col) : 0;
+                continue;
+            }
+            if (!put) {
+                enum floe_type t = schema->columns[c].type;
+                if (t == FLOE_TYPE_STRING || t == FLOE_TYPE_BINARY) {
+                    uint32_t n;
+                    memcpy(&n, at, 4);
+                    at += align8(4 + (size_t)n);
+                } else {
+                    at += 8;
+                }
                 continue;
             }
             int64_t iv;

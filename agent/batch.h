@@ -55,6 +55,12 @@ int floe_batch_partition(const struct floe_batch *b, uint32_t i, const struct ic
  * are the schema's, in order) and ends each row. Returns 0 or the writer's error. */
 int floe_batch_write(const struct floe_batch *b, uint32_t i, struct pq_writer *w);
 
+/* floe_batch_write_columns(b, i, w, cols, ncols): like floe_batch_write, but puts only the
+ * batch columns cols[0..ncols) (ascending), as the writer's columns 0..ncols-1 — e.g. the key
+ * alone of rows that also carry the partition's source columns. */
+int floe_batch_write_columns(const struct floe_batch *b, uint32_t i, struct pq_writer *w,
+                             const int *cols, int ncols);
+
 /* floe_batch_clear(b): empties the batch for reuse (the arena stays allocated). */
 void floe_batch_clear(struct floe_batch *b);
 

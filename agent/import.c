@@ -114,7 +114,7 @@ static int commit(struct import_run *r)
         return -EIO;
     }
     struct floe_meta_kv extra[] = {{"floe.commit-id", commit_id}};
-    rc = floe_table_commit_append(&r->table, &r->pending, extra, 1, &r->last_snapshot);
+    rc = floe_table_commit(&r->table, &r->pending, NULL, extra, 1, &r->last_snapshot);
     if (rc < 0) {
         fprintf(stderr, "floe import: %s\n", r->table.err);
         return rc;

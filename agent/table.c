@@ -241,15 +241,35 @@ static enum pq_type pq_type_of(enum floe_type t)
     return map[t];
 }
 
-int floe_table_writer_init(struct floe_table_writer *w, struct floe_table *t,
-                           const struct floe_config *cfg, size_t row_group_bytes)
+static int writer_init(struct floe_table_writer *w, struct floe_table *t,
+                       const struct floe_config *cfg, size_t row_group_bytes, bool deletes)
 {
     char err[512];
     memset(w, 0, sizeof(*w));
     w->table = t;
+    w->deletes = deletes;
     if (floe_meta_bind_schema(t->meta, cfg->table.parsed_schema, &w->bound, err, sizeof(err)) <
         0) {
         return fail(t, "%s", err);
+    }
+    int key = floe_schema_find(&w->bound, cfg->table.key);
+    w->key_id = key >= 0 ? w->bound.columns[key].field_id : 0;
+    if (deletes) {
+        /* Keep the key and the partition's source columns, in the config's order. */
+        if (key < 0) {
+            return fail(t, "table.key '%s' is not a column", cfg->table.key);
+        }
+        struct floe_schema all = w->bound;
+        w->bound.ncolumns = 0;
+        for (int c = 0; c < all.ncolumns; c++) {
+            bool keep = c == key;
+            for (int i = 0; i < t->meta->spec.nfields && !keep; i++) {
+                keep = all.columns[c].field_id == t->meta->spec.fields[i].source_id;
+            }
+            if (keep) {
+                w->bound.columns[w->bound.ncolumns++] = all.columns[c];
+            }
+        }
     }
     /* The table's spec, in terms of the bound (config-ordered) columns. */
     const struct floe_meta_spec *s = &t->meta->spec;
@@ -270,27 +290,43 @@ int floe_table_writer_init(struct floe_table_writer *w, struct floe_table *t,
         f->param = s->fields[i].param;
         snprintf(f->name, sizeof(f->name), "%s", s->fields[i].name);
     }
-    for (int c = 0; c < w->bound.ncolumns; c++) {
-        w->cols[c] = (struct pq_column){w->bound.columns[c].name,
-                                        pq_type_of(w->bound.columns[c].type),
-                                        w->bound.columns[c].required,
-                                        w->bound.columns[c].field_id};
-    }
-    size_t json_cap = 64 + (size_t)w->bound.ncolumns * (FLOE_NAME_MAX + 96);
-    w->schema_json = malloc(json_cap);
-    if (!w->schema_json ||
-        floe_schema_json(&w->bound, t->meta->current_schema_id, w->schema_json, json_cap) < 0) {
+    /* The files' columns: all of bound, or for deletes the key alone. */
+    struct floe_schema *file_schema = malloc(sizeof(*file_schema));
+    if (!file_schema) {
         return -ENOMEM;
     }
-    static struct pq_kv kv;
-    kv.key = "iceberg.schema";
-    kv.value = w->schema_json;
+    *file_schema = w->bound;
+    if (deletes) {
+        w->key_col = floe_schema_find(&w->bound, cfg->table.key);
+        file_schema->ncolumns = 1;
+        file_schema->columns[0] = w->bound.columns[w->key_col];
+    }
+    for (int c = 0; c < file_schema->ncolumns; c++) {
+        /* Names must outlive this call: they point into w->bound. */
+        int src = deletes ? w->key_col : c;
+        w->cols[c] = (struct pq_column){w->bound.columns[src].name,
+                                        pq_type_of(file_schema->columns[c].type),
+                                        file_schema->columns[c].required,
+                                        file_schema->columns[c].field_id};
+    }
+    w->nfile_cols = file_schema->ncolumns;
+    size_t json_cap = 64 + (size_t)file_schema->ncolumns * (FLOE_NAME_MAX + 96);
+    w->schema_json = malloc(json_cap);
+    int jrc = w->schema_json ? floe_schema_json(file_schema, t->meta->current_schema_id,
+                                                w->schema_json, json_cap)
+                             : -ENOMEM;
+    free(file_schema);
+    if (jrc < 0) {
+        return -ENOMEM;
+    }
+    w->kv.key = "iceberg.schema";
+    w->kv.value = w->schema_json;
     w->opt.row_group_bytes = row_group_bytes;
     w->opt.max_row_groups = 1u << 16;
     w->opt.created_by = "floe " FLOE_VERSION;
-    w->opt.kv = &kv;
+    w->opt.kv = &w->kv;
     w->opt.nkv = 1;
-    int rc = pq_workspace_size(w->cols, (uint32_t)w->bound.ncolumns, &w->opt, &w->ws_size);
+    int rc = pq_workspace_size(w->cols, (uint32_t)w->nfile_cols, &w->opt, &w->ws_size);
     if (rc < 0) {
         return fail(t, "cannot size the Parquet writer: %s", strerror(-rc));
     }
@@ -299,6 +335,18 @@ int floe_table_writer_init(struct floe_table_writer *w, struct floe_table *t,
         return -ENOMEM;
     }
     return 0;
+}
+
+int floe_table_writer_init(struct floe_table_writer *w, struct floe_table *t,
+                           const struct floe_config *cfg, size_t row_group_bytes)
+{
+    return writer_init(w, t, cfg, row_group_bytes, false);
+}
+
+int floe_table_writer_init_deletes(struct floe_table_writer *w, struct floe_table *t,
+                                   const struct floe_config *cfg, size_t row_group_bytes)
+{
+    return writer_init(w, t, cfg, row_group_bytes, true);
 }
 
 void floe_table_writer_free(struct floe_table_writer *w)
@@ -352,7 +400,8 @@ void floe_table_pending_clear(struct floe_table_pending *pending, bool remove)
 
 /* Copies what a closed writer reports into f, owning every byte. */
 static int keep_file(struct floe_table_file *f, struct pq_writer *pw, uint32_t ncols,
-                     const struct ice_value *partition, int npart, char *path)
+                     const struct ice_value *partition, int npart, char *path,
+                     int32_t equality_id)
 {
     struct pq_file_metrics fm;
     struct pq_column_metrics cm[FLOE_COLUMNS_MAX];
@@ -404,7 +453,12 @@ static int keep_file(struct floe_table_file *f, struct pq_writer *pw, uint32_t n
             at += partition[i].v.bin.n;
         }
     }
-    f->df.content = FLOE_CONTENT_DATA;
+    f->df.content = equality_id ? FLOE_CONTENT_EQUALITY_DELETES : FLOE_CONTENT_DATA;
+    if (equality_id) {
+        f->equality_ids[0] = equality_id;
+        f->df.equality_ids = f->equality_ids; /* re-pointed at commit: the array may move */
+        f->df.nequality_ids = 1;
+    }
     f->df.path = f->path;
     f->df.format = "PARQUET";
     f->df.partition = f->partition;
@@ -439,12 +493,17 @@ static int write_partition(struct floe_table_writer *w, const struct floe_batch 
         return fail(t, "cannot create %s: %s", dir, strerror(-rc));
     }
     uuid_text(w->run_id, uuid);
-    size_t path_cap = strlen(dir) + 64;
+    size_t path_cap = strlen(dir) + 80;
     char *path = malloc(path_cap);
     if (!path) {
         return -ENOMEM;
     }
-    snprintf(path, path_cap, "%s/00000-0-%s-%05u.parquet", dir, uuid, ++w->seq);
+    int plen_out = snprintf(path, path_cap, "%s/00000-0-%s-%05u%s.parquet", dir, uuid, ++w->seq,
+                            w->deletes ? "-deletes" : "");
+    if (plen_out < 0 || (size_t)plen_out >= path_cap) {
+        free(path);
+        return fail(t, "data file path too long under %s", dir);
+    }
     struct file_sink sink = {open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)};
     if (sink.fd < 0) {
         rc = -errno;
@@ -453,10 +512,11 @@ static int write_partition(struct floe_table_writer *w, const struct floe_batch 
         return rc;
     }
     struct pq_writer *pw = NULL;
-    rc = pq_writer_init(w->cols, (uint32_t)w->bound.ncolumns, &w->opt, w->ws, w->ws_size,
+    rc = pq_writer_init(w->cols, (uint32_t)w->nfile_cols, &w->opt, w->ws, w->ws_size,
                         file_sink_write, &sink, &pw);
     if (rc == 0) {
-        rc = floe_batch_write(b, i, pw);
+        rc = w->deletes ? floe_batch_write_columns(b, i, pw, &w->key_col, 1)
+                        : floe_batch_write(b, i, pw);
     }
     if (rc == 0) {
         rc = pq_close(pw);
@@ -476,8 +536,8 @@ static int write_partition(struct floe_table_writer *w, const struct floe_batch 
         }
     }
     if (rc == 0) {
-        rc = keep_file(&pending->files[pending->n], pw, (uint32_t)w->bound.ncolumns, values,
-                       w->spec.nfields, path);
+        rc = keep_file(&pending->files[pending->n], pw, (uint32_t)w->nfile_cols, values,
+                       w->spec.nfields, path, w->deletes ? w->key_id : 0);
     }
     if (rc < 0) {
         fail(t, "writing %s: %s", path, strerror(-rc));
@@ -749,40 +809,74 @@ static size_t distinct_partitions(const struct floe_table_pending *p)
     return n;
 }
 
-int floe_table_commit_append(struct floe_table *t, struct floe_table_pending *pending,
-                             const struct floe_meta_kv *extra, size_t nextra,
-                             int64_t *snapshot_id)
+/* One manifest of a commit: its files, entries and list row. */
+struct commit_manifest {
+    struct floe_table_pending *files;
+    int32_t content; /* FLOE_MANIFEST_CONTENT_* */
+    struct floe_manifest_entry *entries;
+    char *path;
+    uint64_t length;
+    struct floe_mlist_summary sums[FLOE_PARTITION_FIELDS_MAX];
+    uint8_t bounds[FLOE_PARTITION_FIELDS_MAX * 2 * 64];
+};
+
+static int sync_table(struct floe_table *t)
+{
+    int dirfd = open(t->cat->table_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = 0;
+    if (dirfd < 0 || syncfs(dirfd) < 0) {
+        rc = -errno;
+        fail(t, "cannot sync %s: %s", t->cat->table_dir, strerror(-rc));
+    }
+    if (dirfd >= 0) {
+        close(dirfd);
+    }
+    return rc;
+}
+
+int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
+                      struct floe_table_pending *deletes, const struct floe_meta_kv *extra,
+                      size_t nextra, int64_t *snapshot_id)
 {
     struct floe_manifest_spec spec;
     struct floe_manifest_spec_field fields[FLOE_PARTITION_FIELDS_MAX];
     char transforms[FLOE_PARTITION_FIELDS_MAX][32];
-    struct floe_manifest_entry *entries = NULL;
-    char *schema_json = NULL, *manifest = NULL, *list = NULL, *text = NULL;
+    struct commit_manifest *ms = calloc(2, sizeof(*ms));
+    char *schema_json = NULL, *list = NULL, *text = NULL;
     struct carried carried = {0};
     struct floe_mlist_row *rows = NULL;
-    uint8_t commit_id[16], bounds[FLOE_PARTITION_FIELDS_MAX * 2 * 64];
-    struct floe_mlist_summary sums[FLOE_PARTITION_FIELDS_MAX];
+    uint8_t commit_id[16];
     char commit_uuid[37];
     int64_t id = 0;
-    uint64_t manifest_len = 0;
+    size_t nms = 0;
     int rc;
 
-    if (pending->n == 0) {
+    if (!ms) {
+        return -ENOMEM;
+    }
+    if (data && data->n) {
+        ms[nms++] = (struct commit_manifest){.files = data, .content = FLOE_MANIFEST_CONTENT_DATA};
+    }
+    if (deletes && deletes->n) {
+        ms[nms++] =
+            (struct commit_manifest){.files = deletes, .content = FLOE_MANIFEST_CONTENT_DELETES};
+    }
+    if (nms == 0) {
+        free(ms);
         return fail(t, "nothing to commit");
     }
     if (floe_random(commit_id, sizeof(commit_id)) < 0 || floe_random(&id, sizeof(id)) < 0) {
+        free(ms);
         return fail(t, "no random bytes");
     }
     id = (int64_t)((uint64_t)id >> 1);
     id = id ? id : 1;
     uuid_text(commit_id, commit_uuid);
     size_t path_cap = strlen(t->cat->table_dir) + 128;
-    manifest = malloc(path_cap);
     list = malloc(path_cap);
-    entries = calloc(pending->n, sizeof(*entries));
     size_t json_cap = 64 + (size_t)t->meta->schema.ncolumns * (FLOE_NAME_MAX + 96);
     schema_json = malloc(json_cap);
-    if (!manifest || !list || !entries || !schema_json) {
+    if (!list || !schema_json) {
         rc = -ENOMEM;
         goto done;
     }
@@ -791,50 +885,73 @@ int floe_table_commit_append(struct floe_table *t, struct floe_table_pending *pe
                                json_cap)) < 0) {
         goto done;
     }
-    for (size_t i = 0; i < pending->n; i++) {
-        entries[i].status = FLOE_MANIFEST_ADDED;
-        entries[i].has_snapshot_id = true;
-        entries[i].snapshot_id = id;
-        entries[i].file = pending->files[i].df;
-        /* The pending array may have moved since the file was kept: point at its values. */
-        entries[i].file.partition = pending->files[i].partition;
+    /* Data and delete files reach the disk before any metadata names them. */
+    if ((rc = sync_table(t)) < 0) {
+        goto done;
     }
-    /* Data files reach the disk before any metadata names them. */
-    int dirfd = open(t->cat->table_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0 || syncfs(dirfd) < 0) {
-        rc = -errno;
-        if (dirfd >= 0) {
-            close(dirfd);
+    /* Each manifest is written once: its entries inherit the sequence number from the list. */
+    for (size_t m = 0; m < nms; m++) {
+        struct commit_manifest *cm = &ms[m];
+        cm->entries = calloc(cm->files->n, sizeof(*cm->entries));
+        cm->path = malloc(path_cap);
+        if (!cm->entries || !cm->path) {
+            rc = -ENOMEM;
+            goto done;
         }
-        fail(t, "cannot sync %s: %s", t->cat->table_dir, strerror(-rc));
-        goto done;
-    }
-    close(dirfd);
-    /* The manifest is written once: its entries inherit the sequence number from the list. */
-    snprintf(manifest, path_cap, "%s/metadata/%s-m0.avro", t->cat->table_dir, commit_uuid);
-    struct floe_manifest_info info = {schema_json, strlen(schema_json),
-                                      t->meta->current_schema_id, &spec,
-                                      FLOE_MANIFEST_CONTENT_DATA, NULL};
-    struct manifest_job mj = {&info, entries, pending->n};
-    if ((rc = floe_mkdirs(t->cat->table_dir, 0755)) < 0 ||
-        (rc = write_avro(t, manifest, emit_manifest, &mj, &manifest_len)) < 0) {
-        goto done;
+        for (size_t i = 0; i < cm->files->n; i++) {
+            struct floe_table_file *f = &cm->files->files[i];
+            struct floe_manifest_entry *e = &cm->entries[i];
+            e->status = FLOE_MANIFEST_ADDED;
+            e->has_snapshot_id = true;
+            e->snapshot_id = id;
+            e->file = f->df;
+            /* The pending array may have moved since the file was kept. */
+            e->file.partition = f->partition;
+            if (f->df.nequality_ids) {
+                e->file.equality_ids = f->equality_ids;
+            }
+        }
+        snprintf(cm->path, path_cap, "%s/metadata/%s-m%zu.avro", t->cat->table_dir, commit_uuid,
+                 m);
+        struct floe_manifest_info info = {schema_json, strlen(schema_json),
+                                          t->meta->current_schema_id, &spec, cm->content, NULL};
+        struct manifest_job mj = {&info, cm->entries, cm->files->n};
+        if ((rc = write_avro(t, cm->path, emit_manifest, &mj, &cm->length)) < 0) {
+            cm->length = 0;
+            goto done;
+        }
     }
 
-    char n_files[32], n_records[32], n_size[32], n_parts[32];
-    snprintf(n_files, sizeof(n_files), "%zu", pending->n);
-    snprintf(n_records, sizeof(n_records), "%" PRIu64, pending->rows);
-    snprintf(n_size, sizeof(n_size), "%" PRIu64, pending->bytes);
-    snprintf(n_parts, sizeof(n_parts), "%zu", distinct_partitions(pending));
-    struct floe_meta_kv summary[16 + 4];
+    /* Summary (names of SnapshotSummary.java). */
+    uint64_t data_files = data ? data->n : 0, data_rows = data ? data->rows : 0;
+    uint64_t del_files = deletes ? deletes->n : 0, del_rows = deletes ? deletes->rows : 0;
+    uint64_t bytes = (data ? data->bytes : 0) + (deletes ? deletes->bytes : 0);
+    size_t parts = (data ? distinct_partitions(data) : 0) +
+                   (deletes ? distinct_partitions(deletes) : 0);
+    char v[6][32];
+    struct floe_meta_kv summary[24];
     size_t ns = 0;
-    summary[ns++] = (struct floe_meta_kv){"added-data-files", n_files};
-    summary[ns++] = (struct floe_meta_kv){"added-records", n_records};
-    summary[ns++] = (struct floe_meta_kv){"added-files-size", n_size};
-    summary[ns++] = (struct floe_meta_kv){"changed-partition-count", n_parts};
+    if (data_files) {
+        snprintf(v[0], 32, "%" PRIu64, data_files);
+        snprintf(v[1], 32, "%" PRIu64, data_rows);
+        summary[ns++] = (struct floe_meta_kv){"added-data-files", v[0]};
+        summary[ns++] = (struct floe_meta_kv){"added-records", v[1]};
+    }
+    if (del_files) {
+        snprintf(v[2], 32, "%" PRIu64, del_files);
+        snprintf(v[3], 32, "%" PRIu64, del_rows);
+        summary[ns++] = (struct floe_meta_kv){"added-delete-files", v[2]};
+        summary[ns++] = (struct floe_meta_kv){"added-equality-delete-files", v[2]};
+        summary[ns++] = (struct floe_meta_kv){"added-equality-deletes", v[3]};
+    }
+    snprintf(v[4], 32, "%" PRIu64, bytes);
+    snprintf(v[5], 32, "%zu", parts);
+    summary[ns++] = (struct floe_meta_kv){"added-files-size", v[4]};
+    summary[ns++] = (struct floe_meta_kv){"changed-partition-count", v[5]};
     for (size_t i = 0; i < nextra && ns < sizeof(summary) / sizeof(summary[0]); i++) {
         summary[ns++] = extra[i];
     }
+    const char *operation = !del_files ? "append" : !data_files ? "delete" : "overwrite";
 
     for (int attempt = 0;; attempt++) {
         char err[512];
@@ -844,28 +961,32 @@ int floe_table_commit_append(struct floe_table *t, struct floe_table_pending *pe
         }
         int64_t seq = t->meta->last_sequence_number + 1;
         free(rows);
-        rows = calloc(carried.n + 1, sizeof(*rows));
+        rows = calloc(carried.n + nms, sizeof(*rows));
         if (!rows) {
             rc = -ENOMEM;
             goto done;
         }
-        rc = floe_manifest_summarize(&spec, entries, pending->n, seq, id, &rows[0], sums, bounds,
-                                     sizeof(bounds));
-        if (rc < 0) {
-            fail(t, "cannot summarize the manifest: %s", strerror(-rc));
-            goto done;
+        for (size_t m = 0; m < nms; m++) {
+            struct commit_manifest *cm = &ms[m];
+            rc = floe_manifest_summarize(&spec, cm->entries, cm->files->n, seq, id, &rows[m],
+                                         cm->sums, cm->bounds, sizeof(cm->bounds));
+            if (rc < 0) {
+                fail(t, "cannot summarize the manifest: %s", strerror(-rc));
+                goto done;
+            }
+            rows[m].path = cm->path;
+            rows[m].length = (int64_t)cm->length;
+            rows[m].content = cm->content;
         }
-        rows[0].path = manifest;
-        rows[0].length = (int64_t)manifest_len;
         if (carried.n) {
-            memcpy(rows + 1, carried.rows, carried.n * sizeof(*rows));
+            memcpy(rows + nms, carried.rows, carried.n * sizeof(*rows));
         }
         snprintf(list, path_cap, "%s/metadata/snap-%" PRId64 "-%d-%s.avro", t->cat->table_dir, id,
                  attempt + 1, commit_uuid);
         const struct floe_meta_snapshot *parent =
             floe_meta_find_snapshot(t->meta, t->meta->current_snapshot_id);
         struct floe_mlist_info linfo = {id, parent != NULL, parent ? parent->id : 0, seq, NULL};
-        struct list_job lj = {&linfo, rows, carried.n + 1};
+        struct list_job lj = {&linfo, rows, carried.n + nms};
         uint64_t list_len = 0;
         if ((rc = write_avro(t, list, emit_list, &lj, &list_len)) < 0) {
             goto done;
@@ -874,7 +995,7 @@ int floe_table_commit_append(struct floe_table *t, struct floe_table_pending *pe
         if (ts < t->meta->last_updated_ms) {
             ts = t->meta->last_updated_ms;
         }
-        struct floe_meta_commit commit = {id, ts, list, "append", summary, ns,
+        struct floe_meta_commit commit = {id, ts, list, operation, summary, ns,
                                           t->metadata_location};
         rc = floe_meta_add_snapshot(t->meta, &commit, err, sizeof(err));
         if (rc < 0) {
@@ -911,17 +1032,25 @@ int floe_table_commit_append(struct floe_table *t, struct floe_table_pending *pe
     rc = floe_table_load(t);
     if (rc == 0) {
         *snapshot_id = id;
-        floe_table_pending_clear(pending, false);
+        if (data) {
+            floe_table_pending_clear(data, false);
+        }
+        if (deletes) {
+            floe_table_pending_clear(deletes, false);
+        }
     }
 done:
-    if (rc < 0 && manifest && manifest_len) {
-        unlink(manifest);
+    for (size_t m = 0; m < nms; m++) {
+        if (rc < 0 && ms[m].path && ms[m].length) {
+            unlink(ms[m].path);
+        }
+        free(ms[m].entries);
+        free(ms[m].path);
     }
+    free(ms);
     carried_free(&carried);
     free(rows);
-    free(entries);
     free(schema_json);
-    free(manifest);
     free(list);
     free(text);
     return rc;

@@ -37,6 +37,7 @@ struct floe_table {
 /* One data file written and not yet committed; owns its strings and metrics. */
 struct floe_table_file {
     struct floe_manifest_data_file df; /* points into the fields below */
+    int32_t equality_ids[1];           /* equality deletes: the key's field id */
     char *path;
     struct ice_value partition[FLOE_PARTITION_FIELDS_MAX];
     struct floe_manifest_column *columns;
@@ -92,13 +93,18 @@ struct floe_table_writer {
     struct floe_table *table;
     struct floe_schema bound;      /* config columns with the table's field ids */
     struct floe_partition spec;    /* the table's spec, in terms of bound's columns */
-    struct pq_column cols[FLOE_COLUMNS_MAX];
+    struct pq_column cols[FLOE_COLUMNS_MAX]; /* the files' columns */
+    int nfile_cols;
     struct pq_options opt;
     char *schema_json;
+    struct pq_kv kv; /* iceberg.schema = schema_json, for the files' metadata */
     void *ws;
     size_t ws_size;
     uint32_t seq; /* file counter for names */
     uint8_t run_id[16];
+    bool deletes;      /* writes equality-delete files on the key */
+    int32_t key_id;    /* the key column's field id */
+    int key_col;       /* deletes: the key's index in bound (the files' one column) */
 };
 
 /* floe_table_writer_init(w, t, cfg, row_group_bytes): binds cfg's columns to t's current
@@ -106,6 +112,14 @@ struct floe_table_writer {
  * workspace. 0, or -EINVAL (t->err says why) / -ENOMEM. */
 int floe_table_writer_init(struct floe_table_writer *w, struct floe_table *t,
                            const struct floe_config *cfg, size_t row_group_bytes);
+
+/* floe_table_writer_init_deletes(w, t, cfg, row_group_bytes): a writer of equality-delete
+ * files on the key column (table.key). Rows given to it carry the key and the partition's
+ * source columns — the removed rows' values, so that each delete lands in the partition of
+ * the row it removes — and the files hold the key alone, with equality_ids the key's field
+ * id (as Flink writes them). Errors as above. */
+int floe_table_writer_init_deletes(struct floe_table_writer *w, struct floe_table *t,
+                                   const struct floe_config *cfg, size_t row_group_bytes);
 
 void floe_table_writer_free(struct floe_table_writer *w);
 
@@ -115,13 +129,17 @@ void floe_table_writer_free(struct floe_table_writer *w);
 int floe_table_write_batch(struct floe_table_writer *w, const struct floe_batch *b,
                            struct floe_table_pending *pending);
 
-/* floe_table_commit_append(t, pending, summary, nsummary, &snapshot_id): commits pending's
- * files as one `append` snapshot, with extra summary entries (e.g. floe.commit-id). Retries
- * after lost races (up to 20 attempts). On success pending is emptied and t holds the new
- * metadata. On failure nothing was committed and pending's files remain. */
-int floe_table_commit_append(struct floe_table *t, struct floe_table_pending *pending,
-                             const struct floe_meta_kv *summary, size_t nsummary,
-                             int64_t *snapshot_id);
+/* floe_table_commit(t, data, deletes, summary, nsummary, &snapshot_id): commits data files and
+ * equality-delete files (either may be NULL or empty, not both) as one snapshot: `append` for
+ * data alone, `delete` for deletes alone, `overwrite` for both (a row delta: the deletes
+ * remove older rows — lower sequence numbers — of their keys in their partitions, while the
+ * new rows share the commit's sequence number and survive). Extra summary entries (e.g.
+ * floe.commit-id, floe.offsets.<topic>) are added. Retries after lost races (up to 20
+ * attempts). On success the pending lists are emptied and t holds the new metadata; on
+ * failure nothing was committed and the files remain pending. */
+int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
+                      struct floe_table_pending *deletes, const struct floe_meta_kv *summary,
+                      size_t nsummary, int64_t *snapshot_id);
 
 /* floe_table_pending_clear(pending, remove): frees the pending files (and deletes them from
  * disk when remove is set). */
