@@ -1347,7 +1347,11 @@ void floe_config_reference(FILE *out)
         if (k->type == FLOE_CFG_ENUM) {
             fputs(": ", out);
             for (const char *c = k->choices; *c; c++) {
-                fputs(*c == '|' ? ", " : (char[]){*c, 0}, out);
+                if (*c == '|') {
+                    fputs(", ", out);
+                } else {
+                    fputc(*c, out);
+                }
             }
         }
         if (k->flags & FLOE_CFG_REQUIRED) {
@@ -1362,6 +1366,57 @@ void floe_config_reference(FILE *out)
         if (strcmp(k->section, "kafka") == 0 && (!k[1].name || strcmp(k[1].section, "kafka"))) {
             fputs("| `rdkafka.<name>` | string | — | Any librdkafka property, passed through and "
                   "checked by librdkafka. |\n",
+                  out);
+        }
+    }
+}
+
+/* Values the example config gives the keys that have no default. */
+static const struct {
+    const char *section, *name, *value;
+} examples[] = {
+    {"kafka", "topic", "users"},
+    {"table", "warehouse", "/var/lib/floe/warehouse"},
+    {"table", "schema", "id long required, name string, email string, signup_ts timestamptz, age int"},
+};
+
+void floe_config_example(FILE *out)
+{
+    const char *section = NULL;
+    fputs("# floe configuration: every key, with its default (commented out) or an example value.\n"
+          "# Values may use ${VAR} and ${VAR:-default} from the environment or --env-file.\n",
+          out);
+    for (const struct floe_cfg_key *k = floe_cfg_keys; k->name; k++) {
+        if (!section || strcmp(section, k->section) != 0) {
+            fprintf(out, "\n[%s]\n", k->section);
+            section = k->section;
+        }
+        fprintf(out, "# %s%s\n", k->doc, (k->flags & FLOE_CFG_SECRET) ? " (secret)" : "");
+        if (k->type == FLOE_CFG_ENUM) {
+            fputs("# one of: ", out);
+            for (const char *c = k->choices; *c; c++) {
+                if (*c == '|') {
+                    fputs(", ", out);
+                } else {
+                    fputc(*c, out);
+                }
+            }
+            fputc('\n', out);
+        }
+        const char *example = NULL;
+        for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
+            if (strcmp(examples[i].section, k->section) == 0 &&
+                strcmp(examples[i].name, k->name) == 0) {
+                example = examples[i].value;
+            }
+        }
+        if (example) {
+            fprintf(out, "%s = %s\n", k->name, example);
+        } else {
+            fprintf(out, "# %s = %s\n", k->name, k->def ? k->def : "");
+        }
+        if (strcmp(k->section, "kafka") == 0 && (!k[1].name || strcmp(k[1].section, "kafka"))) {
+            fputs("# Any librdkafka property, passed through:\n# rdkafka.fetch.max.bytes = 1048576\n",
                   out);
         }
     }

@@ -175,6 +175,10 @@ int floe_config_diff(const struct floe_config *a, const struct floe_config *b, c
 /* floe_config_reference(out): writes the key reference as a Markdown table per section. */
 void floe_config_reference(FILE *out);
 
+/* floe_config_example(out): writes a config file with every key: required ones with an
+ * example value, the others commented out with their default, each after its doc line. */
+void floe_config_example(FILE *out);
+
 /* floe_cfg_errors_free(errs): releases the messages and empties errs. */
 void floe_cfg_errors_free(struct floe_cfg_errors *errs);
 

@@ -283,8 +283,9 @@ static const struct command commands[] = {
      "usage: floe version\n\nPrints floe's version and git revision, and the versions of libuv,\n"
      "librdkafka, mbedTLS, zstd, cJSON and llhttp it was built with."},
     {"help", cmd_help, "show usage, or the config reference",
-     "usage: floe help [COMMAND | config]\n\nWithout an argument, lists the commands. With a\n"
-     "command, shows its usage. 'floe help config' prints the reference of every config key."},
+     "usage: floe help [COMMAND | config | config-example]\n\nWithout an argument, lists the\n"
+     "commands. With a command, shows its usage. 'floe help config' prints the reference of\n"
+     "every config key; 'floe help config-example' a config file with every key, commented."},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -320,6 +321,10 @@ static int cmd_help(int argc, char **argv)
     }
     if (strcmp(argv[1], "config") == 0) {
         floe_config_reference(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "config-example") == 0) {
+        floe_config_example(stdout);
         return 0;
     }
     const struct command *c = find_command(argv[1]);
