@@ -113,6 +113,10 @@ int floe_batch_new(const struct floe_schema *schema, const struct floe_partition
         nslots *= 2;
     }
     b->slot_mask = nslots - 1;
+    /* Rows are linked by u32 offsets in 8-byte units: the arena addresses at most 32 GiB. */
+    if (arena_bytes > (size_t)UINT32_MAX * 8) {
+        arena_bytes = (size_t)UINT32_MAX * 8;
+    }
     b->cap = align8(arena_bytes);
     b->arena = malloc(b->cap);
     b->parts = calloc(b->max_parts, sizeof(*b->parts));
@@ -513,4 +517,23 @@ int floe_batch_write_columns(const struct floe_batch *b, uint32_t i, struct pq_w
         memcpy(&off8, r, 4);
     }
     return 0;
+}
+
+uint64_t floe_ice_tuple_hash(const struct ice_value *v, int n)
+{
+    uint64_t h = 0x243F6A8885A308D3ull;
+    for (int i = 0; i < n; i++) {
+        h = value_hash(h, &v[i]);
+    }
+    return h;
+}
+
+bool floe_ice_tuple_equal(const struct ice_value *a, const struct ice_value *b, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (!value_equal(&a[i], &b[i])) {
+            return false;
+        }
+    }
+    return true;
 }

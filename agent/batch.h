@@ -16,6 +16,7 @@
 #ifndef FLOE_BATCH_H
 #define FLOE_BATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,7 +29,8 @@ struct floe_batch;
 
 /* floe_batch_new(schema, spec, arena_bytes, max_partitions, &b): a batch for rows of schema,
  * partitioned by spec (an empty spec: one partition). schema and spec are borrowed for the
- * batch's life. Returns 0, -EINVAL (a transform that does not apply), or -ENOMEM. */
+ * batch's life. arena_bytes above 32 GiB is capped there. Returns 0, -EINVAL (a transform
+ * that does not apply), or -ENOMEM. */
 int floe_batch_new(const struct floe_schema *schema, const struct floe_partition *spec,
                    size_t arena_bytes, uint32_t max_partitions, struct floe_batch **b);
 
@@ -69,6 +71,11 @@ void floe_batch_clear(struct floe_batch *b);
 int floe_partition_transform(const struct floe_partition_field *field,
                              const struct floe_schema *schema, struct ice_transform *t,
                              struct ice_type *result);
+
+/* floe_ice_tuple_hash(v, n) / floe_ice_tuple_equal(a, b, n): hashing and equality of partition
+ * tuples of n values (bytes compared by content, floats by bits, nulls equal to nulls). */
+uint64_t floe_ice_tuple_hash(const struct ice_value *v, int n);
+bool floe_ice_tuple_equal(const struct ice_value *a, const struct ice_value *b, int n);
 
 /* floe_ice_type_of(type): the Iceberg codec's type id for a column type. */
 enum ice_type_id floe_ice_type_of(enum floe_type type);

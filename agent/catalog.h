@@ -32,7 +32,9 @@ struct floe_catalog_ops {
     int (*load)(struct floe_catalog *cat, char **text, size_t *len, int64_t *version,
                 char **location);
     /* Commits text as version `version` (the loaded version + 1). 0: committed, *location set
-     * (malloc'd). -EEXIST: another writer committed that version first; nothing was written. */
+     * (malloc'd; NULL if out of memory after the commit, which still succeeded). -EEXIST:
+     * another writer committed that version first; nothing was written. Any other error:
+     * not committed. */
     int (*commit)(struct floe_catalog *cat, int64_t version, const char *text, size_t len,
                   char **location);
     void (*free)(struct floe_catalog *cat);

@@ -108,6 +108,7 @@ static int file_load(struct floe_catalog *cat, char **text, size_t *len, int64_t
                      char **location)
 {
     char path[4096];
+    set_err(cat, "%s%s", "", ""); /* no stale message from an earlier call */
     int64_t v = read_hint(cat);
     if (v >= 0) {
         if (floe_catalog_file_path(cat, v, path, sizeof(path)) < 0 || !file_exists(path)) {
@@ -124,10 +125,14 @@ static int file_load(struct floe_catalog *cat, char **text, size_t *len, int64_t
     }
     if (v < 0) {
         v = list_latest(cat);
-        if (v < 0) {
+        if (v == -ENOENT) {
             set_err(cat, "no table at %s%s", cat->table_dir,
                     " (no metadata/v<N>.metadata.json)");
             return -ENOENT;
+        }
+        if (v < 0) {
+            set_err(cat, "cannot list %s/metadata: %s", cat->table_dir, strerror((int)-v));
+            return (int)v;
         }
     }
     if (floe_catalog_file_path(cat, v, path, sizeof(path)) < 0) {
@@ -157,6 +162,8 @@ static int file_commit(struct floe_catalog *cat, int64_t version, const char *te
                        char **location)
 {
     char path[4096], dir[4096], hint[4200], num[32];
+    set_err(cat, "%s%s", "", "");
+    *location = NULL;
     if (version < 1) {
         return -EINVAL;
     }
@@ -178,11 +185,8 @@ static int file_commit(struct floe_catalog *cat, int64_t version, const char *te
         set_err(cat, "cannot write %s: %s", path, strerror(-rc));
         return rc;
     }
-    char *loc = strdup(path);
-    if (!loc) {
-        return -ENOMEM; /* committed; the caller reloads to see it */
-    }
-    *location = loc;
+    /* Committed: whatever happens below, the result is success (*location may stay NULL). */
+    *location = strdup(path);
     /* The hint is best-effort: readers and writers probe past a stale one. */
     snprintf(hint, sizeof(hint), "%s/version-hint.text", dir);
     int n = snprintf(num, sizeof(num), "%" PRId64, version);

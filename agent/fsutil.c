@@ -200,7 +200,10 @@ int floe_write_file_atomic(const char *path, const void *data, size_t len)
         unlink(tmp);
         return rc;
     }
-    return fsync_dir_of(path);
+    /* Replaced: from here on the call has succeeded. The directory sync makes the new name
+     * durable; if it fails, the file is in place all the same. */
+    fsync_dir_of(path);
+    return 0;
 }
 
 int floe_create_file_excl(const char *path, const void *data, size_t len)
@@ -215,5 +218,8 @@ int floe_create_file_excl(const char *path, const void *data, size_t len)
     if (rc < 0) {
         return rc;
     }
-    return fsync_dir_of(path);
+    /* Published: from here on the call has succeeded (a caller must not undo what readers may
+     * already see). The directory sync makes the name durable; its failure changes nothing. */
+    fsync_dir_of(path);
+    return 0;
 }

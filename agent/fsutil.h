@@ -16,12 +16,13 @@ int floe_read_file(const char *path, size_t max, char **data, size_t *len);
 
 /* floe_write_file_atomic(path, data, len): writes data to a unique temporary file in path's
  * directory, fsyncs it, renames it over path and fsyncs the directory. On failure path is
- * unchanged and no temporary file is left. */
+ * unchanged and no temporary file is left. Once renamed the call succeeds (the directory sync
+ * is attempted; its failure is not an error: the file is in place). */
 int floe_write_file_atomic(const char *path, const void *data, size_t len);
 
 /* floe_create_file_excl(path, data, len): like floe_write_file_atomic, but the final step is
  * link(2), which fails with -EEXIST if path already exists: the file appears complete or not
- * at all, and never replaces another. */
+ * at all, and never replaces another. Once linked the call succeeds, as for the rename. */
 int floe_create_file_excl(const char *path, const void *data, size_t len);
 
 #endif

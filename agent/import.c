@@ -202,7 +202,11 @@ int floe_import_run(const struct floe_config *cfg, const char *const *files, int
         fprintf(stderr, "floe import: %s\n", r.table.err);
         goto done;
     }
-    /* An existing table that differs only by columns the config added is evolved. */
+    /* An existing table whose columns differ is evolved below; its spec must match. */
+    if (rc == -EEXIST && floe_table_check_spec(&r.table, cfg) < 0) {
+        fprintf(stderr, "floe import: %s\n", r.table.err);
+        goto done;
+    }
     if ((rc = floe_table_evolve(&r.table, cfg, changes, sizeof(changes))) < 0) {
         fprintf(stderr, "floe import: schema change refused: %s\n", r.table.err);
         goto done;

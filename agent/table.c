@@ -112,6 +112,7 @@ void floe_table_close(struct floe_table *t)
 
 int floe_table_load(struct floe_table *t)
 {
+    t->err[0] = '\0';
     char *text = NULL, *location = NULL;
     size_t len = 0;
     int64_t version = -1;
@@ -141,6 +142,33 @@ int floe_table_load(struct floe_table *t)
     return 0;
 }
 
+/* Describes how the table's partition spec differs from table.partition, or returns 0. */
+static int compare_spec(struct floe_table *t, const struct floe_config *cfg)
+{
+    const struct floe_schema *want = cfg->table.parsed_schema;
+    const struct floe_schema *have = &t->meta->schema;
+    const struct floe_partition *p = cfg->table.parsed_partition;
+    const struct floe_meta_spec *s = &t->meta->spec;
+    bool same = p->nfields == s->nfields;
+    for (int i = 0; same && i < p->nfields; i++) {
+        const struct floe_meta_spec_field *f = &s->fields[i];
+        same = f->column >= 0 && f->transform == p->fields[i].transform &&
+               f->param == p->fields[i].param &&
+               strcmp(have->columns[f->column].name, want->columns[p->fields[i].column].name) == 0;
+    }
+    if (!same) {
+        return fail(t, "the table exists with another partition spec than table.partition = %s "
+                       "(floe does not change a table's partition spec)",
+                    cfg->table.partition);
+    }
+    return 0;
+}
+
+int floe_table_check_spec(struct floe_table *t, const struct floe_config *cfg)
+{
+    return t->meta ? compare_spec(t, cfg) : fail(t, "the table is not loaded");
+}
+
 /* Describes how the table differs from the config (columns by name and type, partition
  * spec), or returns 0 when it matches. */
 static int compare_with_config(struct floe_table *t, const struct floe_config *cfg)
@@ -160,20 +188,7 @@ static int compare_with_config(struct floe_table *t, const struct floe_config *c
                         floe_type_name(want->columns[i].type));
         }
     }
-    const struct floe_partition *p = cfg->table.parsed_partition;
-    const struct floe_meta_spec *s = &t->meta->spec;
-    bool same = p->nfields == s->nfields;
-    for (int i = 0; same && i < p->nfields; i++) {
-        const struct floe_meta_spec_field *f = &s->fields[i];
-        same = f->column >= 0 && f->transform == p->fields[i].transform &&
-               f->param == p->fields[i].param &&
-               strcmp(have->columns[f->column].name, want->columns[p->fields[i].column].name) == 0;
-    }
-    if (!same) {
-        return fail(t, "the table exists with another partition spec than table.partition = %s",
-                    cfg->table.partition);
-    }
-    return 0;
+    return compare_spec(t, cfg);
 }
 
 int floe_table_create(struct floe_table *t, const struct floe_config *cfg, bool *created)
@@ -248,6 +263,7 @@ static int writer_init(struct floe_table_writer *w, struct floe_table *t,
     memset(w, 0, sizeof(*w));
     w->table = t;
     w->deletes = deletes;
+    t->err[0] = '\0';
     if (floe_meta_bind_schema(t->meta, cfg->table.parsed_schema, &w->bound, err, sizeof(err)) <
         0) {
         return fail(t, "%s", err);
@@ -487,7 +503,22 @@ static int write_partition(struct floe_table_writer *w, const struct floe_batch 
                            &plen) < 0) {
         return fail(t, "partition path longer than %zu bytes", sizeof(ppath));
     }
-    snprintf(dir, sizeof(dir), "%s/data%s%s", t->cat->table_dir, plen ? "/" : "", ppath);
+    int dlen = snprintf(dir, sizeof(dir), "%s/data%s%s", t->cat->table_dir, plen ? "/" : "",
+                        ppath);
+    if (dlen < 0 || (size_t)dlen >= sizeof(dir)) {
+        return fail(t, "data directory path longer than %zu bytes", sizeof(dir) - 1);
+    }
+    /* A partition value is a directory name: the file system allows 255 bytes. */
+    for (const char *seg = ppath; plen && *seg;) {
+        const char *slash = strchr(seg, '/');
+        size_t seglen = slash ? (size_t)(slash - seg) : strlen(seg);
+        if (seglen > 255) {
+            return fail(t, "partition path segment longer than 255 bytes (%.60s...): a partition "
+                           "value too long for a directory name",
+                        seg);
+        }
+        seg += seglen + (slash != NULL);
+    }
     int rc = floe_mkdirs(dir, 0755);
     if (rc < 0) {
         return fail(t, "cannot create %s: %s", dir, strerror(-rc));
@@ -554,6 +585,7 @@ static int write_partition(struct floe_table_writer *w, const struct floe_batch 
 int floe_table_write_batch(struct floe_table_writer *w, const struct floe_batch *b,
                            struct floe_table_pending *pending)
 {
+    w->table->err[0] = '\0';
     size_t before = pending->n;
     uint64_t rows = pending->rows, bytes = pending->bytes;
     for (uint32_t i = 0; i < floe_batch_partitions(b); i++) {
@@ -662,24 +694,32 @@ static int carry_parent(struct floe_table *t, struct carried *c)
         }
         struct floe_mlist_row *dst = &c->rows[c->n];
         *dst = row;
+        /* Every copy is checked: a NULL bound would read as "no values" to planners. */
+        bool ok = true;
         dst->path = own(c, row.path, strlen(row.path) + 1);
-        dst->key_metadata = row.key_metadata ? own(c, row.key_metadata, row.key_metadata_len)
-                                             : NULL;
+        ok = dst->path != NULL;
+        if (row.key_metadata) {
+            dst->key_metadata = own(c, row.key_metadata, row.key_metadata_len);
+            ok = ok && dst->key_metadata;
+        }
         struct floe_mlist_summary *sums = NULL;
-        if (row.partitions) {
+        if (ok && row.partitions) {
             sums = own(c, row.partitions, row.npartitions * sizeof(*sums));
-            for (uint32_t k = 0; sums && k < row.npartitions; k++) {
+            ok = sums != NULL;
+            for (uint32_t k = 0; ok && k < row.npartitions; k++) {
                 if (sums[k].lower) {
                     sums[k].lower = own(c, sums[k].lower, sums[k].lower_len);
+                    ok = sums[k].lower != NULL;
                 }
-                if (sums[k].upper) {
+                if (ok && sums[k].upper) {
                     sums[k].upper = own(c, sums[k].upper, sums[k].upper_len);
+                    ok = sums[k].upper != NULL;
                 }
             }
         }
         dst->partitions = sums;
         c->sums[c->n] = sums;
-        if (!dst->path || (row.partitions && !sums)) {
+        if (!ok) {
             rc = -ENOMEM;
             break;
         }
@@ -731,7 +771,8 @@ static int write_avro(struct floe_table *t, const char *path,
     struct file_sink sink = {open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)};
     if (sink.fd < 0) {
         int rc = -errno;
-        return fail(t, "cannot create %s: %s", path, strerror(-rc)), rc;
+        fail(t, "cannot create %s: %s", path, strerror(-rc));
+        return rc;
     }
     int rc = emit(arg, file_sink_write, &sink, length);
     if (rc == 0 && fsync(sink.fd) < 0) {
@@ -785,28 +826,60 @@ static int emit_list(void *arg, floe_manifest_sink_fn sink, void *ctx, uint64_t 
     return rc;
 }
 
-/* How many distinct partition tuples the files cover. */
-static size_t distinct_partitions(const struct floe_table_pending *p)
+struct tuple_ref {
+    uint64_t hash;
+    const struct floe_table_file *file;
+};
+
+static int cmp_tuple_ref(const void *a, const void *b)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < p->n; i++) {
-        bool seen = false;
-        for (size_t j = 0; j < i && !seen; j++) {
-            seen = true;
-            for (uint32_t k = 0; k < p->files[i].df.npartition && seen; k++) {
-                const struct ice_value *a = &p->files[i].partition[k];
-                const struct ice_value *b = &p->files[j].partition[k];
-                uint8_t sa[64], sb[64];
-                size_t la = 0, lb = 0;
-                seen = a->is_null == b->is_null &&
-                       (a->is_null || (ice_serialize(a, sa, sizeof(sa), &la) == 0 &&
-                                       ice_serialize(b, sb, sizeof(sb), &lb) == 0 && la == lb &&
-                                       memcmp(sa, sb, la) == 0));
-            }
-        }
-        n += !seen;
+    uint64_t x = ((const struct tuple_ref *)a)->hash, y = ((const struct tuple_ref *)b)->hash;
+    return x < y ? -1 : x > y;
+}
+
+/* How many distinct partition tuples the files of both lists cover (Java counts data and
+ * delete files together). Sorted by hash; equal hashes are compared. */
+static size_t distinct_partitions(const struct floe_table_pending *a,
+                                  const struct floe_table_pending *b)
+{
+    size_t n = (a ? a->n : 0) + (b ? b->n : 0), k = 0, distinct = 0;
+    struct tuple_ref *refs = n ? malloc(n * sizeof(*refs)) : NULL;
+    if (!refs) {
+        return 0;
     }
-    return n;
+    for (int l = 0; l < 2; l++) {
+        const struct floe_table_pending *p = l ? b : a;
+        for (size_t i = 0; p && i < p->n; i++) {
+            const struct floe_table_file *f = &p->files[i];
+            refs[k].hash = floe_ice_tuple_hash(f->partition, (int)f->df.npartition);
+            refs[k++].file = f;
+        }
+    }
+    qsort(refs, n, sizeof(*refs), cmp_tuple_ref);
+    for (size_t i = 0; i < n; i++) {
+        bool seen = false;
+        for (size_t j = i; j-- > 0 && refs[j].hash == refs[i].hash && !seen;) {
+            seen = floe_ice_tuple_equal(refs[i].file->partition, refs[j].file->partition,
+                                        (int)refs[i].file->df.npartition);
+        }
+        distinct += !seen;
+    }
+    free(refs);
+    return distinct;
+}
+
+/* After a change to t->meta that was not committed: reload what the catalog holds, so no
+ * uncommitted snapshot or schema stays in memory; without it, drop the metadata (calls then
+ * fail with "not loaded" until a load succeeds). */
+static void rollback(struct floe_table *t)
+{
+    char keep[sizeof(t->err)];
+    memcpy(keep, t->err, sizeof(keep)); /* the reason of the failure, not the reload's */
+    if (floe_table_load(t) < 0) {
+        floe_meta_free(t->meta);
+        t->meta = NULL;
+    }
+    memcpy(t->err, keep, sizeof(keep));
 }
 
 /* One manifest of a commit: its files, entries and list row. */
@@ -849,10 +922,17 @@ int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
     char commit_uuid[37];
     int64_t id = 0;
     size_t nms = 0;
+    bool committed = false;
+    struct floe_meta_kv *summary = NULL;
     int rc;
 
+    t->err[0] = '\0';
     if (!ms) {
         return -ENOMEM;
+    }
+    if (!t->meta) {
+        free(ms);
+        return fail(t, "the table is not loaded");
     }
     if (data && data->n) {
         ms[nms++] = (struct commit_manifest){.files = data, .content = FLOE_MANIFEST_CONTENT_DATA};
@@ -926,11 +1006,14 @@ int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
     uint64_t data_files = data ? data->n : 0, data_rows = data ? data->rows : 0;
     uint64_t del_files = deletes ? deletes->n : 0, del_rows = deletes ? deletes->rows : 0;
     uint64_t bytes = (data ? data->bytes : 0) + (deletes ? deletes->bytes : 0);
-    size_t parts = (data ? distinct_partitions(data) : 0) +
-                   (deletes ? distinct_partitions(deletes) : 0);
+    size_t parts = distinct_partitions(data, deletes);
     char v[6][32];
-    struct floe_meta_kv summary[24];
+    summary = malloc((nextra + 8) * sizeof(*summary));
     size_t ns = 0;
+    if (!summary) {
+        rc = -ENOMEM;
+        goto done;
+    }
     if (data_files) {
         snprintf(v[0], 32, "%" PRIu64, data_files);
         snprintf(v[1], 32, "%" PRIu64, data_rows);
@@ -948,7 +1031,7 @@ int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
     snprintf(v[5], 32, "%zu", parts);
     summary[ns++] = (struct floe_meta_kv){"added-files-size", v[4]};
     summary[ns++] = (struct floe_meta_kv){"changed-partition-count", v[5]};
-    for (size_t i = 0; i < nextra && ns < sizeof(summary) / sizeof(summary[0]); i++) {
+    for (size_t i = 0; i < nextra; i++) {
         summary[ns++] = extra[i];
     }
     const char *operation = !del_files ? "append" : !data_files ? "delete" : "overwrite";
@@ -1000,54 +1083,66 @@ int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
         rc = floe_meta_add_snapshot(t->meta, &commit, err, sizeof(err));
         if (rc < 0) {
             unlink(list);
-            fail(t, "cannot add the snapshot: %s", err);
+            fail(t, "cannot add the snapshot: %s", err); /* meta unchanged on failure */
             goto done;
         }
         free(text);
         text = floe_meta_serialize(t->meta);
         if (!text) {
+            unlink(list);
+            rollback(t);
+            fail(t, "out of memory serializing the metadata");
             rc = -ENOMEM;
             goto done;
         }
         char *location = NULL;
         rc = t->cat->ops->commit(t->cat, t->version + 1, text, strlen(text), &location);
-        free(location);
         if (rc == 0) {
+            /* Published: readers may see it now, so nothing of it is undone from here on,
+             * whatever fails below. t->meta already holds the new snapshot. */
+            committed = true;
+            t->version++;
+            free(t->metadata_location);
+            t->metadata_location = location;
             break;
         }
+        free(location);
         unlink(list);
         if (rc != -EEXIST || attempt + 1 >= COMMIT_ATTEMPTS) {
-            fail(t, "commit failed: %s", t->cat->err ? t->cat->err : strerror(-rc));
-            /* The in-memory metadata has our snapshot; reload to drop it. */
-            floe_table_load(t);
+            fail(t, "commit failed: %s",
+                 t->cat->err && *t->cat->err ? t->cat->err : strerror(-rc));
+            rollback(t);
             goto done;
         }
         /* Lost the race: rebase onto the winner. */
         if ((rc = floe_table_load(t)) < 0) {
+            rollback(t);
             goto done;
         }
         struct timespec pause = {0, (long)(1 + attempt) * 5 * 1000000L};
         nanosleep(&pause, NULL);
     }
-    rc = floe_table_load(t);
-    if (rc == 0) {
-        *snapshot_id = id;
-        if (data) {
-            floe_table_pending_clear(data, false);
-        }
-        if (deletes) {
-            floe_table_pending_clear(deletes, false);
-        }
+    *snapshot_id = id;
+    if (data) {
+        floe_table_pending_clear(data, false);
     }
+    if (deletes) {
+        floe_table_pending_clear(deletes, false);
+    }
+    /* Best effort: the reload sees our commit (or a later one); if it fails, t->meta is
+     * already what we committed. */
+    floe_table_load(t);
+    rc = 0;
 done:
     for (size_t m = 0; m < nms; m++) {
-        if (rc < 0 && ms[m].path && ms[m].length) {
+        if (!committed && ms[m].path && ms[m].length) {
             unlink(ms[m].path);
         }
         free(ms[m].entries);
         free(ms[m].path);
     }
     free(ms);
+    free(summary);
     carried_free(&carried);
     free(rows);
     free(schema_json);
@@ -1061,6 +1156,10 @@ int floe_table_evolve(struct floe_table *t, const struct floe_config *cfg, char 
 {
     if (cap) {
         changes[0] = '\0';
+    }
+    t->err[0] = '\0';
+    if (!t->meta) {
+        return fail(t, "the table is not loaded");
     }
     for (int attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
         struct floe_meta_evolution *ev = malloc(sizeof(*ev));
@@ -1081,21 +1180,30 @@ int floe_table_evolve(struct floe_table *t, const struct floe_config *cfg, char 
         free(ev);
         char *text = floe_meta_serialize(t->meta);
         if (!text) {
+            fail(t, "out of memory serializing the metadata");
+            rollback(t);
             return -ENOMEM;
         }
         char *location = NULL;
         rc = t->cat->ops->commit(t->cat, t->version + 1, text, strlen(text), &location);
         free(text);
-        free(location);
         if (rc == 0) {
-            return floe_table_load(t);
-        }
-        if (rc != -EEXIST) {
+            /* Published: t->meta holds it; the reload is best effort. */
+            t->version++;
+            free(t->metadata_location);
+            t->metadata_location = location;
             floe_table_load(t);
-            return fail(t, "cannot commit the schema change: %s",
-                        t->cat->err ? t->cat->err : strerror(-rc));
+            return 0;
+        }
+        free(location);
+        if (rc != -EEXIST) {
+            fail(t, "cannot commit the schema change: %s",
+                 t->cat->err && *t->cat->err ? t->cat->err : strerror(-rc));
+            rollback(t);
+            return rc;
         }
         if ((rc = floe_table_load(t)) < 0) { /* lost a race: evolve the winner's schema */
+            rollback(t);
             return rc;
         }
     }
@@ -1213,6 +1321,10 @@ int floe_table_expire(struct floe_table *t, int keep_last, int64_t max_age_ms, s
 {
     *expired = 0;
     *deleted = 0;
+    t->err[0] = '\0';
+    if (!t->meta) {
+        return fail(t, "the table is not loaded");
+    }
     if (keep_last <= 0 && max_age_ms <= 0) {
         return 0; /* only an explicit retention setting expires anything */
     }
@@ -1251,6 +1363,12 @@ int floe_table_expire(struct floe_table *t, int keep_last, int64_t max_age_ms, s
         if (rc == 0) {
             char *location = NULL;
             rc = t->cat->ops->commit(t->cat, t->version + 1, text, strlen(text), &location);
+            if (rc == 0) {
+                t->version++;
+                free(t->metadata_location);
+                t->metadata_location = location;
+                location = NULL;
+            }
             free(location);
             if (rc < 0 && rc != -EEXIST) {
                 fail(t, "cannot commit the expiry: %s", t->cat->err ? t->cat->err : strerror(-rc));
@@ -1270,15 +1388,17 @@ int floe_table_expire(struct floe_table *t, int keep_last, int64_t max_age_ms, s
         set_free(&gone);
         set_free(&kept);
         free(ids);
-        int lrc = floe_table_load(t);
         if (rc == 0) {
-            return lrc;
+            floe_table_load(t); /* best effort: t->meta already holds what was committed */
+            return 0;
         }
         if (rc != -EEXIST) {
+            rollback(t);
             return rc;
         }
-        if (lrc < 0) {
-            return lrc;
+        if ((rc = floe_table_load(t)) < 0) { /* lost a race: select again on the winner's */
+            rollback(t);
+            return rc;
         }
     }
     return fail(t, "gave up expiring after %d lost races", COMMIT_ATTEMPTS);

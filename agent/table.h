@@ -68,6 +68,10 @@ int floe_table_load(struct floe_table *t);
  * false); a conflicting one is -EEXIST with the difference in t->err. */
 int floe_table_create(struct floe_table *t, const struct floe_config *cfg, bool *created);
 
+/* floe_table_check_spec(t, cfg): 0 when the loaded table's partition spec is
+ * table.partition; -EINVAL with the difference in t->err otherwise. */
+int floe_table_check_spec(struct floe_table *t, const struct floe_config *cfg);
+
 /* floe_table_evolve(t, cfg, changes, cap): brings the table's schema in line with cfg's
  * columns (table_meta.h: added columns become optional fields, int→long and float→double
  * widen, removed columns stay) and commits the change as a metadata version of its own. A

@@ -49,6 +49,33 @@ def floe(*args):
     return p.returncode, p.stdout, p.stderr
 
 
+def murmur3_32(data):
+    """Murmur3 x86 32-bit, seed 0 (for Iceberg's bucket transform)."""
+    c1, c2, h, m = 0xcc9e2d51, 0x1b873593, 0, 0xffffffff
+    rotl = lambda x, r: ((x << r) | (x >> (32 - r))) & m  # noqa: E731
+    n = len(data) - len(data) % 4
+    for i in range(0, n, 4):
+        k = int.from_bytes(data[i:i + 4], "little")
+        k = rotl((k * c1) & m, 15) * c2 & m
+        h = (rotl(h ^ k, 13) * 5 + 0xe6546b64) & m
+    k = int.from_bytes(data[n:], "little") if len(data) % 4 else 0
+    if len(data) % 4:
+        h ^= rotl((k * c1) & m, 15) * c2 & m
+    h ^= len(data)
+    h ^= h >> 16
+    h = (h * 0x85ebca6b) & m
+    h ^= h >> 13
+    h = (h * 0xc2b2ae35) & m
+    return h ^ (h >> 16)
+
+
+def bucket16(v):
+    return (murmur3_32(v.to_bytes(8, "little", signed=True)) & 0x7fffffff) % 16
+
+
+check(bucket16(34) == 3, "the test's murmur3 matches the spec's vector (bucket16(34) = 3)")
+
+
 def users(n, with_score=False, start_id=1):
     """Returns (NDJSON lines, expected rows)."""
     lines, rows = [], []
@@ -214,9 +241,50 @@ if check(ROWDELTA and os.path.exists(ROWDELTA), "the row-delta driver is built",
     rc, out, err = floe("table", "snapshots", "-c", c2)
     check(out.strip().splitlines()[-1].split()[3] == "overwrite",
           "a row delta is an overwrite snapshot", out)
+    # changed-partition-count: distinct (day, bucket) over new rows and deleted rows, as Java
+    # counts data and delete files together (computed here with our own murmur3).
+    parts = {(day(r[3]), bucket16(int(r[0]))) for r in victims + new_rows}
+    latest = max((f for f in os.listdir(os.path.join(table_dir, "metadata"))
+                  if f.endswith(".metadata.json")), key=lambda f: int(f[1:].split(".")[0]))
+    with open(os.path.join(table_dir, "metadata", latest)) as f:
+        summary = json.load(f)["snapshots"][-1]["summary"]
+    check(summary.get("changed-partition-count") == str(len(parts)),
+          "changed-partition-count counts data and delete partitions once",
+          f"{summary.get('changed-partition-count')} vs {len(parts)}")
     after_delta = expected
 else:
     after_delta = None
+
+# A failing directory fsync after the new metadata is published: the commit has landed, so
+# the import succeeds, deletes nothing, and every row reads.
+FAILSYNC = sys.argv[2] if len(sys.argv) > 2 else None
+if check(FAILSYNC and os.path.exists(FAILSYNC), "the fsync fault shim is built", str(FAILSYNC)):
+    lines_f, rows_f = users(40, with_score=True, start_id=6000)
+    env = dict(os.environ, LD_PRELOAD=FAILSYNC,
+               ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
+    p = subprocess.run([FLOE, "import", "-c", c2, write("f.ndjson", lines_f)], env=env,
+                       capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0 and "40 imported" in p.stdout,
+          "an import whose directory fsync fails after publishing still succeeds",
+          p.stdout + p.stderr)
+    if after_delta is not None:
+        after_delta = after_delta + rows_f
+    rows_e = rows_e + rows_f
+    nsnap = 8 if after_delta is not None else 7
+    readers_agree("after a commit with a failing fsync", COLS + ["score"],
+                  after_delta if after_delta is not None
+                  else [r + [None] for r in rows_a + rows_b] + rows_c + rows_d + rows_e,
+                  snapshots=nsnap)
+
+# A config whose partition spec differs from the table's is refused by import.
+c_spec = conf("spec.conf", BASE_SCHEMA + ", score double")
+with open(c_spec) as f:
+    text = f.read().replace("bucket(16, id)", "bucket(8, id)")
+with open(c_spec, "w") as f:
+    f.write(text)
+rc, out, err = floe("import", "-c", c_spec, write("g.ndjson", users(5, True)[0]))
+check(rc == 1 and "another partition spec" in err, "import refuses a different partition spec",
+      out + err)
 
 # Expiry: nothing without a retention setting; keep_last = 2 removes four snapshots and the
 # manifest lists only they used; every row stays readable.
