@@ -140,7 +140,12 @@ int floe_table_write_batch(struct floe_table_writer *w, const struct floe_batch 
  * new rows share the commit's sequence number and survive). Extra summary entries (e.g.
  * floe.commit-id, floe.offsets.<topic>) are added. Retries after lost races (up to 20
  * attempts). On success the pending lists are emptied and t holds the new metadata; on
- * failure nothing was committed and the files remain pending. */
+ * failure nothing was committed and the files remain pending.
+ *
+ * A lost race is rebased without conflict checks. That is always right for appends. A row
+ * delta rebased onto a winner that wrote rows of the same keys in the same partitions would
+ * delete those rows too (its deletes get the higher sequence number): writers of row deltas
+ * on one table must not share keys (floe's agents split the keys by Kafka partition). */
 int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
                       struct floe_table_pending *deletes, const struct floe_meta_kv *summary,
                       size_t nsummary, int64_t *snapshot_id);
