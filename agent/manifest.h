@@ -211,7 +211,8 @@ size_t floe_manifest_work_size(const struct floe_manifest_info *info,
  * Validation (-EINVAL, before any byte reaches the sink): status and content in range; data
  * files in a "data" manifest and delete files in a "deletes" one; one partition value per spec
  * field, each null or of the field's type; equality_ids non-empty when content is 2; EXISTING
- * and DELETED entries with both sequence numbers; spec names non-empty and field ids unique.
+ * and DELETED entries with their snapshot id and both sequence numbers; spec names non-empty
+ * and field ids unique.
  * Other errors: -ENOSPC (work too small for the header), -EMSGSIZE (an entry larger than half
  * the workspace), or the sink's error — the sink may then have received part of the file. */
 int floe_manifest_write(const struct floe_manifest_info *info,

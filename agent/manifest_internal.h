@@ -38,7 +38,6 @@ int32_t floe__decimal_bytes(int32_t precision);
 /* Whether v may be stored under type t (null, or the same type id). */
 bool floe__value_fits(const struct ice_type *t, const struct ice_value *v);
 
-#endif
 
 /* ---- reading (manifest_meta.c) ---- */
 
@@ -69,3 +68,5 @@ int floe__meta_i64(const struct avro_reader *r, const char *key, int64_t *v);
 /* Fills r->spec (fields, names, result types) from the "partition-spec" and "schema"
  * metadata, falling back to the r102 record of the writer schema (partition_node). */
 int floe__manifest_read_spec(struct floe_manifest_reader *r);
+
+#endif

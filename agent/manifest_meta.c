@@ -409,6 +409,9 @@ static int spec_from_avro(struct floe_manifest_reader *r)
     n = 0;
     for (f = s->nodes[r->partition_node].child; f != AVRO_NO_NODE; f = s->nodes[f].next, n++) {
         struct floe_manifest_spec_field *pf = &r->fields[n];
+        if (s->nodes[f].field_id == AVRO_NO_ID) {
+            return -EBADMSG; /* a partition field is known only by its id */
+        }
         pf->field_id = s->nodes[f].field_id;
         pf->source_id = 0;
         pf->name = arena_copy(&cursor, s->nodes[f].name ? s->nodes[f].name : "",

@@ -92,8 +92,10 @@ static int check_entry(const struct floe_manifest_info *info, const struct floe_
     if (e->status < FLOE_MANIFEST_EXISTING || e->status > FLOE_MANIFEST_DELETED) {
         return -EINVAL;
     }
+    /* Only ADDED entries inherit from the list row: the others carry their snapshot id and
+     * both sequence numbers (a null snapshot id would inherit the new manifest's). */
     if (e->status != FLOE_MANIFEST_ADDED &&
-        (!e->has_sequence_number || !e->has_file_sequence_number)) {
+        (!e->has_sequence_number || !e->has_file_sequence_number || !e->has_snapshot_id)) {
         return -EINVAL;
     }
     if (f->content < FLOE_CONTENT_DATA || f->content > FLOE_CONTENT_EQUALITY_DELETES) {

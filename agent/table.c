@@ -1178,6 +1178,13 @@ int floe_table_evolve(struct floe_table *t, const struct floe_config *cfg, char 
         }
         floe_meta_evolution_describe(ev, changes, cap);
         free(ev);
+        /* A new version: the one it replaces goes to metadata-log. */
+        if (floe_meta_record_previous(t->meta, t->metadata_location, now_ms(), err,
+                                      sizeof(err)) < 0) {
+            fail(t, "%s", err);
+            rollback(t);
+            return -ENOMEM;
+        }
         char *text = floe_meta_serialize(t->meta);
         if (!text) {
             fail(t, "out of memory serializing the metadata");
@@ -1352,6 +1359,10 @@ int floe_table_expire(struct floe_table *t, int keep_last, int64_t max_age_ms, s
         }
         if (rc == 0) {
             rc = floe_meta_remove_snapshots(t->meta, ids, n, now, err, sizeof(err));
+            if (rc == 0) {
+                rc = floe_meta_record_previous(t->meta, t->metadata_location, now, err,
+                                               sizeof(err));
+            }
             if (rc < 0) {
                 fail(t, "%s", err);
             }

@@ -374,29 +374,32 @@ static int index_snapshots(const cJSON *root, struct floe_meta *v, char *err, si
     int i = 0;
     for (const cJSON *s = snaps ? snaps->child : NULL; s; s = s->next, i++) {
         struct floe_meta_snapshot *sn = &v->snapshots[i];
-        const cJSON *summary;
+        const cJSON *summary = NULL;
         bool has;
         sn->parent_id = -1;
         sn->schema_id = -1;
+        sn->sequence_number = 0;
         if ((rc = elem_object(s, "snapshots", i, ctx, sizeof ctx, err, cap)) != 0 ||
             (rc = get_i64(s, ctx, "snapshot-id", true, false, &sn->id, NULL, err, cap)) != 0 ||
             (rc = get_i64(s, ctx, "parent-snapshot-id", false, true, &sn->parent_id, &has, err,
                           cap)) != 0 ||
-            (rc = get_i64(s, ctx, "sequence-number", true, false, &sn->sequence_number, NULL, err,
-                          cap)) != 0 ||
+            /* Absent on snapshots made before a v1 table became v2: Java reads 0. */
+            (rc = get_i64(s, ctx, "sequence-number", false, false, &sn->sequence_number, NULL,
+                          err, cap)) != 0 ||
             (rc = get_i64(s, ctx, "timestamp-ms", true, false, &sn->timestamp_ms, NULL, err,
                           cap)) != 0 ||
             (rc = get_str(s, ctx, "manifest-list", true, &sn->manifest_list, err, cap)) != 0 ||
-            (rc = get_string_map(s, ctx, "summary", true, &summary, err, cap)) != 0 ||
+            /* Very old snapshots may have no summary: their operation is then unknown. */
+            (rc = get_string_map(s, ctx, "summary", false, &summary, err, cap)) != 0 ||
             (rc = get_i32(s, ctx, "schema-id", false, &sn->schema_id, NULL, err, cap)) != 0) {
             return rc;
         }
         sn->summary__ = summary;
-        const cJSON *op = floe_meta__get(summary, "operation");
-        if (!op) {
+        const cJSON *op = summary ? floe_meta__get(summary, "operation") : NULL;
+        if (summary && !op) {
             return missing(err, cap, ctx, "summary.operation");
         }
-        sn->operation = op->valuestring;
+        sn->operation = op ? op->valuestring : NULL;
         if (sn->sequence_number > v->last_sequence_number) {
             return floe_meta__fail(err, cap, -EINVAL,
                                    "table metadata: snapshots[%d] has sequence-number %lld, above "

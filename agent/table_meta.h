@@ -230,6 +230,14 @@ struct floe_meta_commit {
 int floe_meta_add_snapshot(struct floe_meta *meta, const struct floe_meta_commit *commit,
                            char *err, size_t errcap);
 
+/* floe_meta_record_previous(meta, previous, now_ms, err, errcap): for a new metadata version
+ * that adds no snapshot (a schema change, an expiry): appends {the previous last-updated-ms,
+ * previous} to metadata-log (previous may be NULL: no entry), trimmed as in add_snapshot, and
+ * sets last-updated-ms to now_ms (never backwards). Returns 0, or -ENOMEM with meta
+ * unchanged. */
+int floe_meta_record_previous(struct floe_meta *meta, const char *previous, int64_t now_ms,
+                              char *err, size_t errcap);
+
 /* floe_meta_update_total(prev_total, added, removed, &total): Java's rule for one total-*
  * value: with no previous total (NULL or not a number) there is none; otherwise
  * prev + added − removed (each NULL = 0). Returns true with *total set when the total is to be

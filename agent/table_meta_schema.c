@@ -28,6 +28,12 @@ int floe_meta__schema_view(const cJSON *s, struct floe_schema *out, int *ids, in
     for (const cJSON *f = cJSON_IsArray(fields) ? fields->child : NULL; f; f = f->next, i++) {
         const cJSON *id = floe_meta__get(f, "id"), *name = floe_meta__get(f, "name");
         const cJSON *req = floe_meta__get(f, "required"), *type = floe_meta__get(f, "type");
+        /* Bounds first: nothing is written to a column past the array. */
+        if (i >= FLOE_COLUMNS_MAX) {
+            return floe_meta__fail(err, cap, -EINVAL,
+                                   "table metadata: schema %d has more than %d columns", sid,
+                                   FLOE_COLUMNS_MAX);
+        }
         struct floe_column *c = &out->columns[i];
         if (!cJSON_IsObject(f)) {
             return floe_meta__fail(err, cap, -EINVAL,
@@ -65,11 +71,6 @@ int floe_meta__schema_view(const cJSON *s, struct floe_schema *out, int *ids, in
             return floe_meta__fail(err, cap, -EINVAL,
                                    "table metadata: column '%s' has type '%s', which floe does "
                                    "not write", n, type->valuestring);
-        }
-        if (i >= FLOE_COLUMNS_MAX) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "table metadata: the current schema has more than %d columns",
-                                   FLOE_COLUMNS_MAX);
         }
         if (strlen(n) >= sizeof c->name || n[0] == '\0') {
             return floe_meta__fail(err, cap, -EINVAL,

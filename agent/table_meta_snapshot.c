@@ -188,6 +188,42 @@ static int add_log_entry(cJSON *log, int64_t ts, const char *key, cJSON *value)
     return 0;
 }
 
+/* Appends {m's last-updated-ms, previous} to root's metadata-log, keeping at most
+ * write.metadata.previous-versions-max entries (default 100; Java keeps at least 1).
+ * Java: MetadataLogEntry(base.lastUpdatedMillis(), base.metadataFileLocation()). */
+static int append_metadata_log(const struct floe_meta *m, cJSON *root, const char *previous)
+{
+    cJSON *arr = ensure(root, "metadata-log", true);
+    if (!arr || add_log_entry(arr, m->last_updated_ms, "metadata-file",
+                              cJSON_CreateString(previous)) != 0) {
+        return -1;
+    }
+    int64_t max = PREVIOUS_VERSIONS_DEFAULT;
+    const char *p = floe_meta_property(m, "write.metadata.previous-versions-max");
+    if (parse_long(p, &max) && max < 1) {
+        max = 1;
+    } else if (!parse_long(p, &max)) {
+        max = PREVIOUS_VERSIONS_DEFAULT;
+    }
+    while (cJSON_GetArraySize(arr) > max) {
+        cJSON_DeleteItemFromArray(arr, 0);
+    }
+    return 0;
+}
+
+int floe_meta_record_previous(struct floe_meta *m, const char *previous, int64_t now_ms,
+                              char *err, size_t cap)
+{
+    cJSON *root = cJSON_Duplicate(m->root__, 1);
+    int64_t updated = now_ms > m->last_updated_ms ? now_ms : m->last_updated_ms;
+    if (!root || (previous && append_metadata_log(m, root, previous) != 0) ||
+        floe_meta__set_num(root, "last-updated-ms", updated) != 0) {
+        cJSON_Delete(root);
+        return floe_meta__fail(err, cap, -ENOMEM, "metadata log: out of memory");
+    }
+    return floe_meta__swap(m, root, err, cap);
+}
+
 int floe_meta_add_snapshot(struct floe_meta *m, const struct floe_meta_commit *c, char *err,
                            size_t cap)
 {
@@ -238,21 +274,8 @@ int floe_meta_add_snapshot(struct floe_meta *m, const struct floe_meta_commit *c
         add_log_entry(arr, c->timestamp_ms, "snapshot-id", floe_meta__num(c->snapshot_id))) {
         goto nomem;
     }
-    if (c->previous_metadata) {
-        /* Java: MetadataLogEntry(base.lastUpdatedMillis(), base.metadataFileLocation()). */
-        if (!(arr = ensure(root, "metadata-log", true)) ||
-            add_log_entry(arr, m->last_updated_ms, "metadata-file",
-                          cJSON_CreateString(c->previous_metadata)) != 0) {
-            goto nomem;
-        }
-        int64_t max = PREVIOUS_VERSIONS_DEFAULT;
-        const char *p = floe_meta_property(m, "write.metadata.previous-versions-max");
-        if (!parse_long(p, &max) || max < 1) {
-            max = PREVIOUS_VERSIONS_DEFAULT;
-        }
-        while (cJSON_GetArraySize(arr) > max) {
-            cJSON_DeleteItemFromArray(arr, 0);
-        }
+    if (c->previous_metadata && append_metadata_log(m, root, c->previous_metadata) != 0) {
+        goto nomem;
     }
     return floe_meta__swap(m, root, err, cap);
 nomem:

@@ -175,6 +175,10 @@ readers_agree("time travel v5 (schema change, no new data)", COLS + ["score"],
 
 rc, out, err = floe("table", "snapshots", "-c", c2)
 check(rc == 0 and out.count("append") == 4 and "(current)" in out, "snapshots lists four", out)
+# Every version records the one it replaced, schema changes included (Java's metadata-log).
+with open(os.path.join(table_dir, "metadata", "v6.metadata.json")) as f:
+    log = [os.path.basename(e["metadata-file"]) for e in json.load(f)["metadata-log"]]
+check(log == [f"v{i}.metadata.json" for i in range(1, 6)], "metadata-log lists v1..v5", str(log))
 with open(os.path.join(table_dir, "metadata", "version-hint.text")) as f:
     check(f.read() == "6", "version-hint.text holds the version, no newline")
 

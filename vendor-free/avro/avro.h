@@ -108,6 +108,10 @@ struct avro_dec {
     size_t len;
     size_t pos;
     int err;
+    /* Schema nodes avro_skip_value may still visit over this input (set by avro_dec_init to
+     * 4 per byte + 64): items that take no bytes, like array<null>, cannot make skipping a
+     * block cost more than linear time, however many fields are skipped. */
+    uint64_t skip_budget;
 };
 
 void avro_dec_init(struct avro_dec *d, const uint8_t *p, size_t len);
@@ -350,7 +354,8 @@ int avro_schema_optional(const struct avro_schema *s, uint32_t node, int64_t *nu
                          uint32_t *inner);
 
 /* Skips one value of schema node `node`, whatever its type. Returns 0 or the decoding error;
- * -EBADMSG past AVRO_MAX_DEPTH nesting. */
+ * -EBADMSG past AVRO_MAX_DEPTH nesting or when the decoder's skip budget (shared by every
+ * skip over the same input) runs out. */
 int avro_skip_value(struct avro_dec *d, const struct avro_schema *s, uint32_t node);
 
 #endif

@@ -17,6 +17,7 @@ void avro_dec_init(struct avro_dec *d, const uint8_t *p, size_t len)
     d->len = p ? len : 0;
     d->pos = 0;
     d->err = 0;
+    d->skip_budget = 4 * (uint64_t)d->len + 64;
 }
 
 size_t avro_dec_remaining(const struct avro_dec *d)

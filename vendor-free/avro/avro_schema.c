@@ -869,10 +869,13 @@ static int skip_node(struct skipper *k, uint32_t node, int depth)
 
 int avro_skip_value(struct avro_dec *d, const struct avro_schema *s, uint32_t node)
 {
-    struct skipper k = {.d = d, .s = s, .budget = 4 * (uint64_t)avro_dec_remaining(d) + 64};
+    /* The budget is the decoder's: every skip over this input draws from the same one. */
+    struct skipper k = {.d = d, .s = s, .budget = d->skip_budget};
 
     if (d->err) {
         return d->err;
     }
-    return skip_node(&k, node, 0);
+    int rc = skip_node(&k, node, 0);
+    d->skip_budget = k.budget;
+    return rc;
 }
