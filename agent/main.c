@@ -120,22 +120,30 @@ static struct floe_config *load(const struct common_opts *o)
     return cfg;
 }
 
+/* Loads the config of o, runs fn(cfg, arg) and releases everything; exit 1 if the config
+ * does not load (its errors are printed), else fn's status. */
+static int with_config(const struct common_opts *o, int (*fn)(struct floe_config *, void *),
+                       void *arg)
+{
+    struct floe_config *cfg = load(o);
+    int rc = cfg ? fn(cfg, arg) : 1;
+    floe_config_free(cfg);
+    floe_env_clear();
+    return rc;
+}
+
+static int print_config(struct floe_config *cfg, void *arg)
+{
+    (void)arg;
+    floe_config_print(cfg, stdout);
+    return 0;
+}
+
 static int cmd_check(int argc, char **argv)
 {
     struct common_opts o = {0};
     int rc = parse_common("check", argc, argv, &o);
-    if (rc >= 0) {
-        return rc;
-    }
-    struct floe_config *cfg = load(&o);
-    if (!cfg) {
-        floe_env_clear();
-        return 1;
-    }
-    floe_config_print(cfg, stdout);
-    floe_config_free(cfg);
-    floe_env_clear();
-    return 0;
+    return rc >= 0 ? rc : with_config(&o, print_config, NULL);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -179,6 +187,17 @@ static int cmd_run(int argc, char **argv)
     return rc < 0 ? 1 : 0;
 }
 
+static int run_import(struct floe_config *cfg, void *arg)
+{
+    const struct common_opts *o = arg;
+    return floe_import_run(cfg, o->args, o->nargs, isatty(2));
+}
+
+static int run_table(struct floe_config *cfg, void *arg)
+{
+    return floe_table_cmd(arg, cfg);
+}
+
 static int cmd_import(int argc, char **argv)
 {
     struct common_opts o = {0};
@@ -192,15 +211,7 @@ static int cmd_import(int argc, char **argv)
     if (o.nargs == 0) {
         return usage_error("import", "%s", "needs at least one FILE.ndjson (or -)");
     }
-    struct floe_config *cfg = load(&o);
-    if (!cfg) {
-        floe_env_clear();
-        return 1;
-    }
-    rc = floe_import_run(cfg, files, o.nargs, isatty(2));
-    floe_config_free(cfg);
-    floe_env_clear();
-    return rc;
+    return with_config(&o, run_import, &o);
 }
 
 static int cmd_table(int argc, char **argv)
@@ -213,18 +224,7 @@ static int cmd_table(int argc, char **argv)
     }
     struct common_opts o = {0};
     int rc = parse_common("table", argc - 1, argv + 1, &o);
-    if (rc >= 0) {
-        return rc;
-    }
-    struct floe_config *cfg = load(&o);
-    if (!cfg) {
-        floe_env_clear();
-        return 1;
-    }
-    rc = floe_table_cmd(argv[1], cfg);
-    floe_config_free(cfg);
-    floe_env_clear();
-    return rc;
+    return rc >= 0 ? rc : with_config(&o, run_table, argv[1]);
 }
 
 static int cmd_version(int argc, char **argv)

@@ -1,17 +1,4 @@
-# Cross-compiling floe for aarch64-linux-gnu (Debian: crossbuild-essential and the :arm64 -dev
-# packages, installed by tools/cross). Compilers are found on PATH by their triple; libraries
-# and headers come from Debian's multiarch directories for the triple, found through pkg-config.
-set(CMAKE_SYSTEM_NAME Linux)
-set(CMAKE_SYSTEM_PROCESSOR aarch64)
+# Cross-compiling floe for 64-bit ARM (Debian arm64), e.g. Raspberry Pi 3/4/5 with a 64-bit OS.
 set(FLOE_TARGET_TRIPLE aarch64-linux-gnu)
-
-set(CMAKE_C_COMPILER ${FLOE_TARGET_TRIPLE}-gcc)
-set(CMAKE_CXX_COMPILER ${FLOE_TARGET_TRIPLE}-g++)
-
-# pkg-config looks at the target's .pc files only.
-set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/${FLOE_TARGET_TRIPLE}/pkgconfig:/usr/share/pkgconfig")
-set(ENV{PKG_CONFIG_PATH} "")
-
-# Libraries and headers of the target; programs (cmake, python, node) of the build machine.
-set(CMAKE_LIBRARY_ARCHITECTURE ${FLOE_TARGET_TRIPLE})
-set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_SYSTEM_PROCESSOR aarch64)
+include(${CMAKE_CURRENT_LIST_DIR}/debian-multiarch.cmake)

@@ -1,17 +1,4 @@
-# Cross-compiling floe for arm-linux-gnueabihf (Debian: crossbuild-essential and the :armhf -dev
-# packages, installed by tools/cross). Compilers are found on PATH by their triple; libraries
-# and headers come from Debian's multiarch directories for the triple, found through pkg-config.
-set(CMAKE_SYSTEM_NAME Linux)
-set(CMAKE_SYSTEM_PROCESSOR arm)
+# Cross-compiling floe for 32-bit ARMv7 with hardware float (Debian armhf).
 set(FLOE_TARGET_TRIPLE arm-linux-gnueabihf)
-
-set(CMAKE_C_COMPILER ${FLOE_TARGET_TRIPLE}-gcc)
-set(CMAKE_CXX_COMPILER ${FLOE_TARGET_TRIPLE}-g++)
-
-# pkg-config looks at the target's .pc files only.
-set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/${FLOE_TARGET_TRIPLE}/pkgconfig:/usr/share/pkgconfig")
-set(ENV{PKG_CONFIG_PATH} "")
-
-# Libraries and headers of the target; programs (cmake, python, node) of the build machine.
-set(CMAKE_LIBRARY_ARCHITECTURE ${FLOE_TARGET_TRIPLE})
-set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_SYSTEM_PROCESSOR arm)
+include(${CMAKE_CURRENT_LIST_DIR}/debian-multiarch.cmake)

@@ -1,6 +1,7 @@
 // avro-bigint.mjs — avsc with Avro longs read as BigInt, so that 63-bit ids (snapshot ids,
-// sequence numbers) survive: parseSchema(schema) for avsc's Type, and decodeAvroFile(buf) for
-// the records of an object-container file with its header metadata in `.meta`.
+// sequence numbers) survive: typeHook for avsc's Type.forSchema, parseSchema(schema) with it
+// (unions unwrapped), and decodeAvroFile(buf) for the records of an object-container file with
+// its header metadata in `.meta`.
 import avro from 'avsc'
 
 const BigLong = avro.types.LongType.__with({
@@ -16,7 +17,8 @@ const BigLong = avro.types.LongType.__with({
   compare: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
 })
 
-const typeHook = (schema) =>
+// avsc's typeHook that reads and writes every long as BigInt.
+export const typeHook = (schema) =>
   schema === 'long' || (schema && schema.type === 'long') ? BigLong : undefined
 
 export function parseSchema (schema) {

@@ -11,6 +11,7 @@
 //
 // Exits non-zero with a message on the first mismatch.
 
+import { typeHook } from './avro-bigint.mjs';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -27,21 +28,7 @@ if (!gen) {
   process.exit(2);
 }
 
-// Longs as BigInt so that ids near 2^63 survive.
-const BigLong = avro.types.LongType.__with({
-  fromBuffer: (buf) => buf.readBigInt64LE(),
-  toBuffer: (n) => {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64LE(BigInt(n));
-    return b;
-  },
-  fromJSON: (x) => BigInt(x),
-  toJSON: (n) => n.toString(),
-  isValid: (n) => typeof n === 'bigint',
-  compare: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
-});
-const typeHook = (schema) =>
-  schema === 'long' || (schema && schema.type === 'long') ? BigLong : undefined;
+// Longs as BigInt so that ids near 2^63 survive (the hook is shared).
 const parse = (schema) => avro.Type.forSchema(schema, { typeHook });
 
 function decodeFile(path) {
