@@ -290,6 +290,9 @@ static bool close_enough(const char *known, size_t d)
 
 static bool section_exists(const char *section)
 {
+    if (strcmp(section, "validate") == 0) {
+        return true; /* keys are column names: see validate.h */
+    }
     for (const struct floe_cfg_key *k = floe_cfg_keys; k->name; k++) {
         if (strcmp(k->section, section) == 0) {
             return true;
@@ -854,6 +857,27 @@ static void handle_pair(struct loader *ld, int line, const char *section, char *
         }
         goto done;
     }
+    if (strcmp(section, "validate") == 0) {
+        struct floe_config *cfg = ld->cfg;
+        for (size_t i = 0; i < cfg->validate.n; i++) {
+            if (strcmp(cfg->validate.pairs[i].name, name) == 0) {
+                add_error(ld->errs, ld->file, line, "validate.%s is set twice (line %d)", name,
+                          cfg->validate.lines[i]);
+                goto done;
+            }
+        }
+        if (decode_value(ld, line, raw, value, false) == 0) {
+            int *lines = realloc(cfg->validate.lines, (cfg->validate.n + 1) * sizeof(int));
+            if (lines) {
+                cfg->validate.lines = lines;
+                lines[cfg->validate.n] = line;
+            }
+            if (!lines || add_pair(&cfg->validate.pairs, &cfg->validate.n, name, value) < 0) {
+                add_error(ld->errs, ld->file, line, "out of memory");
+            }
+        }
+        goto done;
+    }
     const struct floe_cfg_key *k = find_key(section, name);
     if (!k) {
         const struct floe_cfg_key *near = closest_key(section, name);
@@ -979,6 +1003,14 @@ static void check_table(struct loader *ld)
         return;
     }
     const struct floe_schema *schema = cfg->table.parsed_schema;
+    for (size_t i = 0; i < cfg->validate.n; i++) {
+        int rc = floe_rules_add(&cfg->validate.rules, schema, cfg->validate.pairs[i].name,
+                                cfg->validate.pairs[i].value, err, sizeof(err));
+        if (rc < 0) {
+            add_error(ld->errs, ld->file, cfg->validate.lines[i], "%s",
+                      rc == -ENOMEM ? "out of memory" : err);
+        }
+    }
     line = line_of(cfg, "table", "partition");
     if (cfg->table.partition && floe_partition_parse(cfg->table.partition, schema,
                                                      cfg->table.parsed_partition, err,
@@ -1040,6 +1072,9 @@ void floe_config_free(struct floe_config *cfg)
         }
     }
     free_pairs(cfg->kafka.rdkafka, cfg->kafka.nrdkafka);
+    free_pairs(cfg->validate.pairs, cfg->validate.n);
+    free(cfg->validate.lines);
+    floe_rules_free(&cfg->validate.rules);
     free(cfg->table.parsed_schema);
     free(cfg->table.parsed_partition);
     free(cfg->lines);
@@ -1110,7 +1145,8 @@ struct floe_config *floe_config_parse(const char *path, char *text, struct floe_
                               name, near);
                 } else {
                     add_error(errs, path, lineno,
-                              "unknown section [%s] (sections: kafka, table, s3, limits, agent)",
+                              "unknown section [%s] (sections: kafka, table, validate, s3, "
+                              "limits, agent)",
                               name);
                 }
                 section_line = -1; /* skip its keys without more noise */
@@ -1261,6 +1297,20 @@ static void print_value(FILE *out, const char *v)
     fputc('"', out);
 }
 
+/* The [validate] pairs, as written. */
+static void print_validate(const struct floe_config *cfg, FILE *out)
+{
+    if (cfg->validate.n == 0) {
+        return;
+    }
+    fputs("\n[validate]\n", out);
+    for (size_t i = 0; i < cfg->validate.n; i++) {
+        fprintf(out, "%s = ", cfg->validate.pairs[i].name);
+        print_value(out, cfg->validate.pairs[i].value);
+        fputc('\n', out);
+    }
+}
+
 void floe_config_print(const struct floe_config *cfg, FILE *out)
 {
     const char *section = NULL;
@@ -1293,6 +1343,7 @@ void floe_config_print(const struct floe_config *cfg, FILE *out)
             }
         }
     }
+    print_validate(cfg, out);
 }
 
 int floe_config_diff(const struct floe_config *a, const struct floe_config *b, char *out,
@@ -1315,6 +1366,18 @@ int floe_config_diff(const struct floe_config *a, const struct floe_config *b, c
             }
             n++;
         }
+    }
+    bool same_rules = a->validate.n == b->validate.n;
+    for (size_t i = 0; same_rules && i < a->validate.n; i++) {
+        same_rules = strcmp(a->validate.pairs[i].name, b->validate.pairs[i].name) == 0 &&
+                     strcmp(a->validate.pairs[i].value, b->validate.pairs[i].value) == 0;
+    }
+    if (!same_rules) {
+        int w = snprintf(out + len, cap > len ? cap - len : 0, "%svalidate.*", n ? " " : "");
+        if (w > 0 && len + (size_t)w < cap) {
+            len += (size_t)w;
+        }
+        n++;
     }
     bool same = a->kafka.nrdkafka == b->kafka.nrdkafka;
     for (size_t i = 0; same && i < a->kafka.nrdkafka; i++) {
@@ -1368,6 +1431,14 @@ void floe_config_reference(FILE *out)
                   "checked by librdkafka. |\n",
                   out);
         }
+        if (strcmp(k->section, "table") == 0 && (!k[1].name || strcmp(k[1].section, "table"))) {
+            fputs("\n#### [validate]\n\n| key | type | default | meaning |\n|---|---|---|---|\n"
+                  "| `<column>` | rules | none | Comma-separated rules a record must pass: "
+                  "`min N`, `max N` (numbers), `max_length N` (strings: characters; binary: "
+                  "bytes), `not_null`, and last `pattern RE` (a POSIX extended regular "
+                  "expression the string must match). |\n",
+                  out);
+        }
     }
 }
 
@@ -1417,6 +1488,13 @@ void floe_config_example(FILE *out)
         }
         if (strcmp(k->section, "kafka") == 0 && (!k[1].name || strcmp(k[1].section, "kafka"))) {
             fputs("# Any librdkafka property, passed through:\n# rdkafka.fetch.max.bytes = 1048576\n",
+                  out);
+        }
+        if (strcmp(k->section, "table") == 0 && (!k[1].name || strcmp(k[1].section, "table"))) {
+            fputs("\n[validate]\n# Rules per column, comma-separated: min N, max N, max_length N, "
+                  "not_null,\n# and last pattern RE (POSIX extended). A record that fails one is "
+                  "rejected.\n# age = min 0, max 150\n# email = max_length 254, pattern "
+                  "^[^@ ]+@[^@ ]+$\n",
                   out);
         }
     }

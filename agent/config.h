@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include "schema.h"
+#include "validate.h"
 
 enum floe_cfg_type {
     FLOE_CFG_STRING,   /* char * */
@@ -80,6 +81,13 @@ struct floe_config {
         struct floe_schema *parsed_schema;       /* derived from schema */
         struct floe_partition *parsed_partition; /* derived from partition */
     } table;
+
+    struct {
+        struct floe_cfg_pair *pairs; /* column = rules text, as written */
+        size_t n;
+        int *lines;                  /* the line of each pair */
+        struct floe_rules rules;     /* derived: compiled against table.schema */
+    } validate;
 
     struct {
         char *endpoint;

@@ -1,7 +1,7 @@
 /* import.c — `floe import`: newline-delimited JSON files into the config's Iceberg table.
  *
- * The write path without Kafka: each line is decoded against the config's columns, given its
- * partition tuple and added to a batch (batch.h). A full batch is written out as one Parquet
+ * The write path without Kafka: each line is decoded against the config's columns, checked
+ * against the [validate] rules, given its partition tuple and added to a batch (batch.h). A full batch is written out as one Parquet
  * file per partition; every limits.flush_rows rows, and at the end, the files written so far
  * are committed as one `append` snapshot. The table is created from the config when it does
  * not exist, and columns added to the config are added to the table first.
@@ -146,6 +146,12 @@ static int on_line(void *ctx, const uint8_t *line, size_t n, uint64_t lineno)
     r->rows_in++;
     if (floe_decode(&r->dec, line, n, &r->row) < 0) {
         fprintf(stderr, "%s:%" PRIu64 ": %s\n", r->file, lineno, r->row.reason);
+        r->rejected++;
+        return 0;
+    }
+    if (floe_rules_check(&r->cfg->validate.rules, &r->writer.bound, &r->row, why,
+                         sizeof(why)) < 0) {
+        fprintf(stderr, "%s:%" PRIu64 ": %s\n", r->file, lineno, why);
         r->rejected++;
         return 0;
     }

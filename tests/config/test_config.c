@@ -276,6 +276,39 @@ static void test_secret_not_echoed(void)
     floe_config_free(cfg);
 }
 
+static void test_validate_section(void)
+{
+    struct floe_cfg_errors errs = {0};
+    struct floe_config *cfg = load_text(BASE "[validate]\nage = min 0, max 150\n"
+                                             "name = not_null, max_length 20, pattern ^[A-Z], ?x$\n",
+                                        &errs);
+    CHECK(cfg != NULL);
+    if (cfg) {
+        CHECK_INT(cfg->validate.rules.n, 2);
+        CHECK(cfg->validate.rules.rules[1].has_pattern);
+        char *printed = NULL;
+        size_t plen = 0;
+        FILE *out = open_memstream(&printed, &plen);
+        floe_config_print(cfg, out);
+        fclose(out);
+        CHECK(strstr(printed, "[validate]\nage = min 0, max 150\n") != NULL);
+        free(printed);
+    }
+    floe_config_free(cfg);
+    floe_cfg_errors_free(&errs);
+    expect_error(BASE "[validate]\nnope = not_null\n", "floe.conf:9:", "no column 'nope'");
+    expect_error(BASE "[validate]\nname = min 3\n", "floe.conf:9:", "applies to numeric");
+    expect_error(BASE "[validate]\nage = pattern x\n", "floe.conf:9:", "applies to string");
+    expect_error(BASE "[validate]\nage = max_length 3\n", "floe.conf:9:", "max_length applies");
+    expect_error(BASE "[validate]\nname = pattern (\n", "floe.conf:9:", "pattern '('");
+    expect_error(BASE "[validate]\nage = min x\n", "floe.conf:9:", "needs a number");
+    expect_error(BASE "[validate]\nage = min 5, max 1\n", "floe.conf:9:", "min is above max");
+    expect_error(BASE "[validate]\nage = sometimes\n", "floe.conf:9:", "unknown rule");
+    expect_error(BASE "[validate]\nage =\n", "floe.conf:9:", "no rule given");
+    expect_error(BASE "[validate]\nage = not_null\nage = min 1\n", "floe.conf:10:",
+                 "set twice (line 9)");
+}
+
 static void test_many_errors_reported(void)
 {
     struct floe_cfg_errors errs = {0};
@@ -451,6 +484,7 @@ int main(void)
     test_table_errors();
     test_many_errors_reported();
     test_secret_not_echoed();
+    test_validate_section();
     test_env_file();
     test_masking_and_round_trip();
     test_reference();

@@ -1,0 +1,68 @@
+"""test_import_rules — floe import with [validate] rules: records that break a rule are
+reported with file, line and reason and kept out of the table, which icebird reads back with
+exactly the records that pass."""
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "process"))
+from floetest import FLOE, check, finish, tmpdir  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+work = tmpdir()
+wh = os.path.join(work, "wh")
+conf = os.path.join(work, "floe.conf")
+with open(conf, "w") as f:
+    f.write(f"""[kafka]
+topic = users
+[table]
+warehouse = {wh}
+namespace = db
+name = users
+schema = id long required, name string, email string, signup_ts timestamptz, age int
+partition = day(signup_ts)
+[validate]
+age = min 18, max 120
+name = not_null, max_length 12
+email = pattern ^[^@ ]+@[^@ ]+\\.[a-z]+$
+""")
+records = [
+    ({"id": 1, "name": "Ada", "email": "ada@example.com", "age": 36}, None),
+    ({"id": 2, "name": "Bob", "email": "bob@example.com", "age": 17}, "below the minimum 18"),
+    ({"id": 3, "name": None, "email": "c@example.com", "age": 40}, "says not_null"),
+    ({"id": 4, "name": "Grace", "email": "grace at example", "age": 85},
+     "does not match validate.email's pattern"),
+    ({"id": 5, "name": "Bartholomew Jr", "email": "b@example.com"}, "over max_length 12"),
+    ({"id": 6, "name": "Linus", "email": "linus@example.org", "age": None}, None),
+    ({"id": 7, "name": "Émile", "email": "emile@example.fr", "age": 120}, None),
+]
+lines, rows, bad = [], [], {}
+for i, (rec, reason) in enumerate(records, 1):
+    rec["signup_ts"] = "2026-11-2%dT10:00:00.000000Z" % (i % 3)
+    lines.append(json.dumps(rec, ensure_ascii=False))
+    if reason:
+        bad[i] = reason
+    else:
+        rows.append([str(rec["id"]), rec["name"], rec["email"],
+                     rec["signup_ts"].replace("000000Z", "000Z"), rec.get("age")])
+src = os.path.join(work, "users.ndjson")
+with open(src, "w") as f:
+    f.write("\n".join(lines) + "\n")
+
+p = subprocess.run([FLOE, "import", "-c", conf, src], capture_output=True, text=True,
+                   timeout=300)
+check(p.returncode == 2 and f"{len(rows)} imported, {len(bad)} rejected" in p.stdout,
+      "import with rule violations exits 2 and counts them", p.stdout + p.stderr)
+for line, reason in bad.items():
+    check(f"{src}:{line}: " in p.stderr and reason in p.stderr.split(f"{src}:{line}: ")[1]
+          .splitlines()[0], f"line {line} is rejected for '{reason}'", p.stderr)
+exp = os.path.join(work, "expected.json")
+with open(exp, "w") as f:
+    json.dump({"columns": ["id", "name", "email", "signup_ts", "age"], "rows": rows}, f)
+p = subprocess.run(["node", os.path.join(HERE, "..", "readers", "check-iceberg.mjs"),
+                    os.path.join(wh, "db", "users"), exp], capture_output=True, text=True,
+                   timeout=300)
+check(p.returncode == 0, "icebird reads exactly the records that pass",
+      (p.stdout + p.stderr)[-2000:])
+finish()
