@@ -1145,8 +1145,8 @@ struct floe_config *floe_config_parse(const char *path, char *text, struct floe_
                               name, near);
                 } else {
                     add_error(errs, path, lineno,
-                              "unknown section [%s] (sections: kafka, table, validate, s3, "
-                              "limits, agent)",
+                              "unknown section [%s] (sections: kafka, table, validate, "
+                              "dead_letter, s3, limits, agent)",
                               name);
                 }
                 section_line = -1; /* skip its keys without more noise */

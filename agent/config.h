@@ -90,6 +90,11 @@ struct floe_config {
     } validate;
 
     struct {
+        char *file;
+        uint64_t max_size;
+    } dead_letter;
+
+    struct {
         char *endpoint;
         char *region;
         char *access_key_id;

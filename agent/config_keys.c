@@ -50,6 +50,15 @@ const struct floe_cfg_key floe_cfg_keys[] = {
      "floe table expire keeps snapshots younger than this; 0 keeps none by age.",
      F(table.snapshots_max_age_ms), 0, 0, 0, NULL},
 
+    /* [dead_letter] */
+    {"dead_letter", "file", FLOE_CFG_STRING, "dead-letter.ndjson",
+     "Rejected records, one JSON object each (record, reason, source); relative to "
+     "agent.state_dir; empty (or no state_dir for a relative name) for none.",
+     F(dead_letter.file), 0, 0, 0, NULL},
+    {"dead_letter", "max_size", FLOE_CFG_SIZE, "64M",
+     "Size at which the file is rotated to FILE.1 (one previous file is kept).",
+     F(dead_letter.max_size), 0, 4096, 0, NULL},
+
     /* [s3] */
     {"s3", "endpoint", FLOE_CFG_STRING, "",
      "S3 endpoint URL; empty for AWS's regional endpoint.", F(s3.endpoint), 0, 0, 0, NULL},

@@ -22,6 +22,7 @@
 
 #include "batch.h"
 #include "config.h"
+#include "deadletter.h"
 #include "decode.h"
 #include "lines.h"
 #include "table.h"
@@ -42,6 +43,7 @@ struct import_run {
     struct floe_row row;
     struct floe_table_pending pending;
     const char *file; /* the input being read */
+    struct floe_dead_letter dead;
     uint64_t rows_in, rows_ok, rejected, files, commits, pending_rows;
     int64_t last_snapshot;
     bool progress;
@@ -124,12 +126,31 @@ static int commit(struct import_run *r)
     return 0;
 }
 
+/* Reports a rejected record on stderr and in the dead letter. raw may be NULL (not kept). */
+static void reject(struct import_run *r, uint64_t lineno, const char *reason, const uint8_t *raw,
+                   size_t len, uint64_t raw_len)
+{
+    char source[4200];
+    fprintf(stderr, "%s:%" PRIu64 ": %s\n", r->file, lineno, reason);
+    r->rejected++;
+    size_t at = (size_t)snprintf(source, sizeof(source), "{\"file\":");
+    int n = floe_json_string(source + at, sizeof(source) - at - 40, (const uint8_t *)r->file,
+                             strlen(r->file));
+    if (n < 0) {
+        n = floe_json_string(source + at, sizeof(source) - at - 40, (const uint8_t *)"?", 1);
+    }
+    snprintf(source + at + (size_t)n, sizeof(source) - at - (size_t)n, ",\"line\":%" PRIu64 "}",
+             lineno);
+    floe_dead_letter_add(&r->dead, reason, source, raw, len, raw_len);
+}
+
 static void on_long(void *ctx, uint64_t lineno)
 {
     struct import_run *r = ctx;
-    fprintf(stderr, "%s:%" PRIu64 ": line longer than %u bytes\n", r->file, lineno, MAX_LINE);
+    char reason[64];
+    snprintf(reason, sizeof(reason), "line longer than %u bytes", MAX_LINE);
     r->rows_in++;
-    r->rejected++;
+    reject(r, lineno, reason, NULL, 0, MAX_LINE + 1);
 }
 
 static int on_line(void *ctx, const uint8_t *line, size_t n, uint64_t lineno)
@@ -145,14 +166,12 @@ static int on_line(void *ctx, const uint8_t *line, size_t n, uint64_t lineno)
     }
     r->rows_in++;
     if (floe_decode(&r->dec, line, n, &r->row) < 0) {
-        fprintf(stderr, "%s:%" PRIu64 ": %s\n", r->file, lineno, r->row.reason);
-        r->rejected++;
+        reject(r, lineno, r->row.reason, line, n, n);
         return 0;
     }
     if (floe_rules_check(&r->cfg->validate.rules, &r->writer.bound, &r->row, why,
                          sizeof(why)) < 0) {
-        fprintf(stderr, "%s:%" PRIu64 ": %s\n", r->file, lineno, why);
-        r->rejected++;
+        reject(r, lineno, why, line, n, n);
         return 0;
     }
     int rc = floe_batch_add(r->batch, &r->row, why, sizeof(why));
@@ -168,8 +187,7 @@ static int on_line(void *ctx, const uint8_t *line, size_t n, uint64_t lineno)
         }
     }
     if (rc == -EINVAL) {
-        fprintf(stderr, "%s:%" PRIu64 ": %s\n", r->file, lineno, why);
-        r->rejected++;
+        reject(r, lineno, why, line, n, n);
         return 0;
     }
     if (rc < 0) {
@@ -196,6 +214,7 @@ int floe_import_run(const struct floe_config *cfg, const char *const *files, int
     char changes[2048];
     bool created = false;
     memset(&r, 0, sizeof(r));
+    r.dead.fd = -1; /* not open yet */
     r.cfg = cfg;
     r.progress = show_progress;
 
@@ -231,6 +250,9 @@ int floe_import_run(const struct floe_config *cfg, const char *const *files, int
         goto done;
     }
     floe_decoder_init(&r.dec, &r.writer.bound);
+    if (floe_dead_letter_open(&r.dead, cfg) < 0) {
+        goto done;
+    }
     r.row.scratch_cap = MAX_LINE + 1;
     r.row.scratch = malloc(r.row.scratch_cap);
     size_t cap = floe_lines_buffer_size(MAX_LINE);
@@ -269,8 +291,13 @@ int floe_import_run(const struct floe_config *cfg, const char *const *files, int
         printf(", snapshot %" PRId64, r.last_snapshot);
     }
     printf("%s\n", created ? " (table created)" : "");
+    if (r.dead.written) {
+        printf("%" PRIu64 " rejected record%s written to %s\n", r.dead.written,
+               r.dead.written == 1 ? "" : "s", r.dead.path);
+    }
     status = r.rejected ? 2 : 0;
 done:
+    floe_dead_letter_close(&r.dead);
     floe_table_pending_clear(&r.pending, true);
     floe_batch_free(r.batch);
     floe_table_writer_free(&r.writer);

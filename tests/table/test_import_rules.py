@@ -1,6 +1,7 @@
 """test_import_rules — floe import with [validate] rules: records that break a rule are
-reported with file, line and reason and kept out of the table, which icebird reads back with
-exactly the records that pass."""
+reported with file, line and reason, written to the dead-letter file with their reason and
+source, and kept out of the table, which icebird reads back with exactly the records that
+pass."""
 import json
 import os
 import subprocess
@@ -22,6 +23,8 @@ namespace = db
 name = users
 schema = id long required, name string, email string, signup_ts timestamptz, age int
 partition = day(signup_ts)
+[agent]
+state_dir = {work}/state
 [validate]
 age = min 18, max 120
 name = not_null, max_length 12
@@ -57,6 +60,16 @@ check(p.returncode == 2 and f"{len(rows)} imported, {len(bad)} rejected" in p.st
 for line, reason in bad.items():
     check(f"{src}:{line}: " in p.stderr and reason in p.stderr.split(f"{src}:{line}: ")[1]
           .splitlines()[0], f"line {line} is rejected for '{reason}'", p.stderr)
+check(f"{len(bad)} rejected records written to" in p.stdout, "the summary names the dead letter",
+      p.stdout)
+with open(os.path.join(work, "state", "dead-letter.ndjson")) as f:
+    dead = [json.loads(l) for l in f]
+check([d["source"]["line"] for d in dead] == sorted(bad), "the dead letter holds the bad lines",
+      str(dead))
+for d in dead:
+    line = d["source"]["line"]
+    check(d["source"]["file"] == src and d["record"] == lines[line - 1] and
+          bad[line] in d["reason"], f"dead letter of line {line}: record, reason, source", str(d))
 exp = os.path.join(work, "expected.json")
 with open(exp, "w") as f:
     json.dump({"columns": ["id", "name", "email", "signup_ts", "age"], "rows": rows}, f)
