@@ -69,6 +69,18 @@ enum ice_type_id floe_ice_type_of(enum floe_type type)
     return ICE_BINARY;
 }
 
+enum pq_type floe_pq_type_of(enum floe_type type)
+{
+    static const enum pq_type map[] = {
+        [FLOE_TYPE_BOOLEAN] = PQ_BOOLEAN,     [FLOE_TYPE_INT] = PQ_INT,
+        [FLOE_TYPE_LONG] = PQ_LONG,           [FLOE_TYPE_FLOAT] = PQ_FLOAT,
+        [FLOE_TYPE_DOUBLE] = PQ_DOUBLE,       [FLOE_TYPE_DATE] = PQ_DATE,
+        [FLOE_TYPE_TIMESTAMP] = PQ_TIMESTAMP, [FLOE_TYPE_TIMESTAMPTZ] = PQ_TIMESTAMPTZ,
+        [FLOE_TYPE_STRING] = PQ_STRING,       [FLOE_TYPE_BINARY] = PQ_BINARY,
+    };
+    return map[type];
+}
+
 int floe_partition_transform(const struct floe_partition_field *field,
                              const struct floe_schema *schema, struct ice_transform *t,
                              struct ice_type *result)

@@ -77,6 +77,9 @@ int floe_partition_transform(const struct floe_partition_field *field,
 uint64_t floe_ice_tuple_hash(const struct ice_value *v, int n);
 bool floe_ice_tuple_equal(const struct ice_value *a, const struct ice_value *b, int n);
 
+/* floe_pq_type_of(type): the Parquet writer's type for a column type. */
+enum pq_type floe_pq_type_of(enum floe_type type);
+
 /* floe_ice_type_of(type): the Iceberg codec's type id for a column type. */
 enum ice_type_id floe_ice_type_of(enum floe_type type);
 

@@ -21,7 +21,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "batch.h"
 #include "decode.h"
+#include "fsutil.h"
 #include "lines.h"
 #include "parquet.h"
 #include "schema.h"
@@ -37,54 +39,10 @@ struct convert_opts {
     uint64_t row_group;
 };
 
-struct out_file {
-    int fd;
-    uint64_t written;
-};
-
+/* The Parquet writer's sink: the output file. */
 static int sink_write(void *ctx, const uint8_t *buf, size_t len)
 {
-    struct out_file *f = ctx;
-    while (len > 0) {
-        ssize_t n = write(f->fd, buf, len);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -errno;
-        }
-        buf += n;
-        len -= (size_t)n;
-        f->written += (uint64_t)n;
-    }
-    return 0;
-}
-
-static enum pq_type pq_type_of(enum floe_type t)
-{
-    switch (t) {
-    case FLOE_TYPE_BOOLEAN:
-        return PQ_BOOLEAN;
-    case FLOE_TYPE_INT:
-        return PQ_INT;
-    case FLOE_TYPE_LONG:
-        return PQ_LONG;
-    case FLOE_TYPE_FLOAT:
-        return PQ_FLOAT;
-    case FLOE_TYPE_DOUBLE:
-        return PQ_DOUBLE;
-    case FLOE_TYPE_DATE:
-        return PQ_DATE;
-    case FLOE_TYPE_TIMESTAMP:
-        return PQ_TIMESTAMP;
-    case FLOE_TYPE_TIMESTAMPTZ:
-        return PQ_TIMESTAMPTZ;
-    case FLOE_TYPE_STRING:
-        return PQ_STRING;
-    case FLOE_TYPE_BINARY:
-        return PQ_BINARY;
-    }
-    return PQ_BINARY;
+    return floe_write_all(*(int *)ctx, buf, len);
 }
 
 /* Appends one decoded row; on failure the row is dropped from the writer and *why says why. */
@@ -266,7 +224,7 @@ int floe_convert_main(int argc, char **argv)
     struct floe_decoder dec;
     struct pq_column cols[FLOE_COLUMNS_MAX];
     struct pq_writer *w = NULL;
-    struct out_file out = {-1, 0};
+    int out_fd = -1;
     uint8_t *buf = NULL;
     void *ws = NULL;
     char *tmp = NULL;
@@ -304,7 +262,7 @@ int floe_convert_main(int argc, char **argv)
     for (int i = 0; i < schema->ncolumns; i++) {
         schema->columns[i].field_id = i + 1;
         cols[i].name = schema->columns[i].name;
-        cols[i].type = pq_type_of(schema->columns[i].type);
+        cols[i].type = floe_pq_type_of(schema->columns[i].type);
         cols[i].required = schema->columns[i].required;
         cols[i].field_id = i + 1;
     }
@@ -350,12 +308,12 @@ int floe_convert_main(int argc, char **argv)
         goto done;
     }
     snprintf(tmp, tlen, "%s.tmp", o.out);
-    out.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (out.fd < 0) {
+    out_fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (out_fd < 0) {
         fprintf(stderr, "floe convert: cannot create %s: %s\n", tmp, strerror(errno));
         goto done;
     }
-    rc = pq_writer_init(cols, (uint32_t)schema->ncolumns, &opt, ws, ws_size, sink_write, &out, &w);
+    rc = pq_writer_init(cols, (uint32_t)schema->ncolumns, &opt, ws, ws_size, sink_write, &out_fd, &w);
     if (rc < 0) {
         fprintf(stderr, "floe convert: cannot start the Parquet writer: %s\n", strerror(-rc));
         goto done;
@@ -374,9 +332,9 @@ int floe_convert_main(int argc, char **argv)
         fprintf(stderr, "floe convert: writing %s: %s\n", tmp, strerror(-rc));
         goto done;
     }
-    int sync_err = fsync(out.fd) < 0 ? errno : 0;
-    int close_err = close(out.fd) < 0 ? errno : 0;
-    out.fd = -1;
+    int sync_err = fsync(out_fd) < 0 ? errno : 0;
+    int close_err = close(out_fd) < 0 ? errno : 0;
+    out_fd = -1;
     if (sync_err || close_err) {
         fprintf(stderr, "floe convert: writing %s: %s\n", tmp,
                 strerror(sync_err ? sync_err : close_err));
@@ -399,8 +357,8 @@ int floe_convert_main(int argc, char **argv)
     status = k.rejected ? 2 : 0;
 
 done:
-    if (out.fd >= 0) {
-        close(out.fd);
+    if (out_fd >= 0) {
+        close(out_fd);
         unlink(tmp);
     }
     if (in_fd > 0) {

@@ -1,4 +1,5 @@
-/* fsutil.c — directory creation, whole-file reads, and writes that appear atomically.
+/* fsutil.c — directory creation, whole-file reads, writes that appear atomically, and the
+ * small system calls the modules share (writing everything, random bytes).
  *
  * A file that others may read while it is written (metadata, hints, state) is always written
  * under a temporary name in the same directory, fsynced, and then moved into place: by
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -120,7 +122,7 @@ fail:
     return rc;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int floe_write_all(int fd, const void *data, size_t len)
 {
     const uint8_t *p = data;
     while (len > 0) {
@@ -175,7 +177,7 @@ static int write_temp(const char *path, const void *data, size_t len, char *tmp,
     if (fd < 0) {
         return -errno;
     }
-    int rc = write_all(fd, data, len);
+    int rc = floe_write_all(fd, data, len);
     if (rc == 0 && fsync(fd) < 0) {
         rc = -errno;
     }
@@ -221,5 +223,22 @@ int floe_create_file_excl(const char *path, const void *data, size_t len)
     /* Published: from here on the call has succeeded (a caller must not undo what readers may
      * already see). The directory sync makes the name durable; its failure changes nothing. */
     fsync_dir_of(path);
+    return 0;
+}
+
+int floe_random(void *buf, size_t n)
+{
+    uint8_t *p = buf;
+    while (n > 0) {
+        ssize_t got = getrandom(p, n, 0);
+        if (got < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return -errno;
+        }
+        p += got;
+        n -= (size_t)got;
+    }
     return 0;
 }

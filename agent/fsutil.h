@@ -1,5 +1,6 @@
-/* fsutil.h — small, careful file operations the agent's modules share (blocking calls: for the
- * CLI, startup and code that runs off the loop). All return 0 or a negative errno. */
+/* fsutil.h — small, careful file and system operations the agent's modules share (blocking
+ * calls: for the CLI, startup and code that runs off the loop). All return 0 or a negative
+ * errno. */
 #ifndef FLOE_FSUTIL_H
 #define FLOE_FSUTIL_H
 
@@ -24,5 +25,11 @@ int floe_write_file_atomic(const char *path, const void *data, size_t len);
  * link(2), which fails with -EEXIST if path already exists: the file appears complete or not
  * at all, and never replaces another. Once linked the call succeeds, as for the rename. */
 int floe_create_file_excl(const char *path, const void *data, size_t len);
+
+/* floe_write_all(fd, data, len): writes all of data, retrying after EINTR and short writes. */
+int floe_write_all(int fd, const void *data, size_t len);
+
+/* floe_random(buf, n): n random bytes from the kernel (getrandom). */
+int floe_random(void *buf, size_t n);
 
 #endif

@@ -24,13 +24,13 @@
  * split in halves, one for the block being encoded and one for its framed copy handed to the
  * sink. Nothing is allocated.
  */
+#include "fsutil.h"
 #include "manifest_internal.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 /* Framing around a block: two longs and a sync marker. */
 #define FRAME_OVERHEAD (2 * AVRO_LONG_MAX_SIZE + AVRO_SYNC_SIZE)
@@ -52,22 +52,11 @@ int floe_manifest_buf_sink(void *ctx, const uint8_t *p, size_t n)
 
 static int make_sync(const uint8_t *given, uint8_t sync[AVRO_SYNC_SIZE])
 {
-    size_t got = 0;
     if (given) {
         memcpy(sync, given, AVRO_SYNC_SIZE);
         return 0;
     }
-    while (got < AVRO_SYNC_SIZE) {
-        ssize_t n = getrandom(sync + got, AVRO_SYNC_SIZE - got, 0);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -errno;
-        }
-        got += (size_t)n;
-    }
-    return 0;
+    return floe_random(sync, AVRO_SYNC_SIZE);
 }
 
 /* ---- validation and sizes ---- */

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,23 +36,6 @@ static int fail(struct floe_table *t, const char *fmt, ...)
     vsnprintf(t->err, sizeof(t->err), fmt, ap);
     va_end(ap);
     return -EINVAL;
-}
-
-int floe_random(void *buf, size_t n)
-{
-    uint8_t *p = buf;
-    while (n > 0) {
-        ssize_t got = getrandom(p, n, 0);
-        if (got < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -errno;
-        }
-        p += got;
-        n -= (size_t)got;
-    }
-    return 0;
 }
 
 static int64_t now_ms(void)
@@ -244,18 +226,6 @@ int floe_table_create(struct floe_table *t, const struct floe_config *cfg, bool 
 
 /* ---- writing data files --------------------------------------------------------------------- */
 
-static enum pq_type pq_type_of(enum floe_type t)
-{
-    static const enum pq_type map[] = {
-        [FLOE_TYPE_BOOLEAN] = PQ_BOOLEAN,  [FLOE_TYPE_INT] = PQ_INT,
-        [FLOE_TYPE_LONG] = PQ_LONG,        [FLOE_TYPE_FLOAT] = PQ_FLOAT,
-        [FLOE_TYPE_DOUBLE] = PQ_DOUBLE,    [FLOE_TYPE_DATE] = PQ_DATE,
-        [FLOE_TYPE_TIMESTAMP] = PQ_TIMESTAMP, [FLOE_TYPE_TIMESTAMPTZ] = PQ_TIMESTAMPTZ,
-        [FLOE_TYPE_STRING] = PQ_STRING,    [FLOE_TYPE_BINARY] = PQ_BINARY,
-    };
-    return map[t];
-}
-
 static int writer_init(struct floe_table_writer *w, struct floe_table *t,
                        const struct floe_config *cfg, size_t row_group_bytes, bool deletes)
 {
@@ -321,7 +291,7 @@ static int writer_init(struct floe_table_writer *w, struct floe_table *t,
         /* Names must outlive this call: they point into w->bound. */
         int src = deletes ? w->key_col : c;
         w->cols[c] = (struct pq_column){w->bound.columns[src].name,
-                                        pq_type_of(file_schema->columns[c].type),
+                                        floe_pq_type_of(file_schema->columns[c].type),
                                         file_schema->columns[c].required,
                                         file_schema->columns[c].field_id};
     }
@@ -379,19 +349,7 @@ struct file_sink {
 
 static int file_sink_write(void *ctx, const uint8_t *p, size_t n)
 {
-    struct file_sink *f = ctx;
-    while (n > 0) {
-        ssize_t w = write(f->fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -errno;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    return floe_write_all(((struct file_sink *)ctx)->fd, p, n);
 }
 
 static void table_file_free(struct floe_table_file *f)

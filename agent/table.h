@@ -23,6 +23,7 @@
 #include "batch.h"
 #include "catalog.h"
 #include "config.h"
+#include "fsutil.h"
 #include "manifest.h"
 #include "table_meta.h"
 
@@ -153,9 +154,6 @@ int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
 /* floe_table_pending_clear(pending, remove): frees the pending files (and deletes them from
  * disk when remove is set). */
 void floe_table_pending_clear(struct floe_table_pending *pending, bool remove);
-
-/* floe_random(buf, n): n random bytes (getrandom). 0 or -errno. */
-int floe_random(void *buf, size_t n);
 
 /* floe_uuid_random(out): a random (version 4) UUID in canonical text form. 0 or -errno. */
 int floe_uuid_random(char out[37]);
