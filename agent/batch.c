@@ -368,7 +368,16 @@ static int find_partition(struct floe_batch *b, const struct ice_value *tuple, u
     return (int)idx;
 }
 
+/* The row header's partition word: the index, and this bit once the row is removed. */
+#define ROW_REMOVED 0x80000000u
+
 int floe_batch_add(struct floe_batch *b, const struct floe_row *row, char *why, size_t cap)
+{
+    return floe_batch_add_ref(b, row, NULL, why, cap);
+}
+
+int floe_batch_add_ref(struct floe_batch *b, const struct floe_row *row, uint32_t *ref,
+                       char *why, size_t cap)
 {
     const struct floe_schema *schema = b->schema;
     struct ice_value tuple[FLOE_PARTITION_FIELDS_MAX];
@@ -444,6 +453,27 @@ int floe_batch_add(struct floe_batch *b, const struct floe_row *row, char *why, 
     p->tail = off8;
     p->rows++;
     b->rows++;
+    if (ref) {
+        *ref = off8;
+    }
+    return 0;
+}
+
+int floe_batch_remove(struct floe_batch *b, uint32_t ref)
+{
+    uint32_t part;
+    if (ref == 0 || (size_t)ref * 8 + 8 > b->used) {
+        return -EINVAL;
+    }
+    uint8_t *r = b->arena + (size_t)ref * 8;
+    memcpy(&part, r + 4, 4);
+    if ((part & ROW_REMOVED) || part >= b->nparts) {
+        return -EINVAL;
+    }
+    part |= ROW_REMOVED;
+    memcpy(r + 4, &part, 4);
+    b->parts[part & ~ROW_REMOVED].rows--;
+    b->rows--;
     return 0;
 }
 
@@ -461,6 +491,12 @@ int floe_batch_write_columns(const struct floe_batch *b, uint32_t i, struct pq_w
     }
     for (uint32_t off8 = b->parts[i].head; off8;) {
         const uint8_t *r = b->arena + (size_t)off8 * 8;
+        uint32_t part;
+        memcpy(&part, r + 4, 4);
+        if (part & ROW_REMOVED) {
+            memcpy(&off8, r, 4);
+            continue;
+        }
         const uint8_t *bitmap = r + 8;
         const uint8_t *at = bitmap + b->bitmap_bytes;
         int rc = 0;

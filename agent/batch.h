@@ -8,7 +8,8 @@
  *
  * Row layout in the arena (8-byte aligned):
  *
- *     u32 next row of the partition (arena offset / 8, 0 = none) | u32 partition index
+ *     u32 next row of the partition (arena offset / 8, 0 = none) | u32 partition index, its
+ *     top bit set once the row is removed
  *     null bitmap, one bit per column, rounded up to 8 bytes
  *     per non-null column: 8 bytes of value (int/date/long/timestamps/bool as int64, float and
  *     double as double), or for string/binary a u32 length + the bytes, padded to 8
@@ -43,7 +44,17 @@ void floe_batch_free(struct floe_batch *b);
  * reason in why. */
 int floe_batch_add(struct floe_batch *b, const struct floe_row *row, char *why, size_t cap);
 
-/* Counts since the last clear. */
+/* floe_batch_add_ref(b, row, &ref, why, cap): floe_batch_add that also gives the row's
+ * reference (valid until the next clear) for floe_batch_remove; ref may be NULL. */
+int floe_batch_add_ref(struct floe_batch *b, const struct floe_row *row, uint32_t *ref,
+                       char *why, size_t cap);
+
+/* floe_batch_remove(b, ref): takes a row out of the batch — a newer version of its key
+ * replaced it — so that writes skip it; its arena bytes stay used until the clear. Returns 0,
+ * or -EINVAL for a reference that is not a live row of this batch. */
+int floe_batch_remove(struct floe_batch *b, uint32_t ref);
+
+/* Counts since the last clear (removed rows not counted). */
 uint64_t floe_batch_rows(const struct floe_batch *b);
 size_t floe_batch_bytes(const struct floe_batch *b);
 uint32_t floe_batch_partitions(const struct floe_batch *b);

@@ -194,7 +194,7 @@ int floe_table_create(struct floe_table *t, const struct floe_config *cfg, bool 
     args.location = t->cat->table_dir;
     args.schema = cfg->table.parsed_schema;
     args.partition = cfg->table.parsed_partition;
-    args.key = cfg->table.key;
+    args.key = cfg->table.key && *cfg->table.key ? cfg->table.key : NULL;
     args.now_ms = now_ms();
     rc = floe_meta_create(&args, &meta, err, sizeof(err));
     if (rc < 0) {
@@ -227,12 +227,14 @@ int floe_table_create(struct floe_table *t, const struct floe_config *cfg, bool 
 /* ---- writing data files --------------------------------------------------------------------- */
 
 static int writer_init(struct floe_table_writer *w, struct floe_table *t,
-                       const struct floe_config *cfg, size_t row_group_bytes, bool deletes)
+                       const struct floe_config *cfg, size_t row_group_bytes, bool deletes,
+                       bool global)
 {
     char err[512];
     memset(w, 0, sizeof(*w));
     w->table = t;
     w->deletes = deletes;
+    w->global = global;
     t->err[0] = '\0';
     if (floe_meta_bind_schema(t->meta, cfg->table.parsed_schema, &w->bound, err, sizeof(err)) <
         0) {
@@ -241,7 +243,8 @@ static int writer_init(struct floe_table_writer *w, struct floe_table *t,
     int key = floe_schema_find(&w->bound, cfg->table.key);
     w->key_id = key >= 0 ? w->bound.columns[key].field_id : 0;
     if (deletes) {
-        /* Keep the key and the partition's source columns, in the config's order. */
+        /* Keep the key and the partition's source columns (global: the key alone), in the
+         * config's order. */
         if (key < 0) {
             return fail(t, "table.key '%s' is not a column", cfg->table.key);
         }
@@ -249,7 +252,7 @@ static int writer_init(struct floe_table_writer *w, struct floe_table *t,
         w->bound.ncolumns = 0;
         for (int c = 0; c < all.ncolumns; c++) {
             bool keep = c == key;
-            for (int i = 0; i < t->meta->spec.nfields && !keep; i++) {
+            for (int i = 0; i < t->meta->spec.nfields && !keep && !global; i++) {
                 keep = all.columns[c].field_id == t->meta->spec.fields[i].source_id;
             }
             if (keep) {
@@ -259,8 +262,8 @@ static int writer_init(struct floe_table_writer *w, struct floe_table *t,
     }
     /* The table's spec, in terms of the bound (config-ordered) columns. */
     const struct floe_meta_spec *s = &t->meta->spec;
-    w->spec.nfields = s->nfields;
-    for (int i = 0; i < s->nfields; i++) {
+    w->spec.nfields = global ? 0 : s->nfields;
+    for (int i = 0; i < w->spec.nfields; i++) {
         struct floe_partition_field *f = &w->spec.fields[i];
         f->column = -1;
         for (int c = 0; c < w->bound.ncolumns; c++) {
@@ -326,13 +329,19 @@ static int writer_init(struct floe_table_writer *w, struct floe_table *t,
 int floe_table_writer_init(struct floe_table_writer *w, struct floe_table *t,
                            const struct floe_config *cfg, size_t row_group_bytes)
 {
-    return writer_init(w, t, cfg, row_group_bytes, false);
+    return writer_init(w, t, cfg, row_group_bytes, false, false);
 }
 
 int floe_table_writer_init_deletes(struct floe_table_writer *w, struct floe_table *t,
                                    const struct floe_config *cfg, size_t row_group_bytes)
 {
-    return writer_init(w, t, cfg, row_group_bytes, true);
+    return writer_init(w, t, cfg, row_group_bytes, true, false);
+}
+
+int floe_table_writer_init_global_deletes(struct floe_table_writer *w, struct floe_table *t,
+                                          const struct floe_config *cfg, size_t row_group_bytes)
+{
+    return writer_init(w, t, cfg, row_group_bytes, true, true);
 }
 
 void floe_table_writer_free(struct floe_table_writer *w)
@@ -447,9 +456,12 @@ static int write_partition(struct floe_table_writer *w, const struct floe_batch 
     struct floe_table *t = w->table;
     const struct ice_value *values;
     uint64_t rows;
-    char ppath[2048], dir[4096], uuid[37];
+    char ppath[2048] = "", dir[4096], uuid[37];
     size_t plen = 0;
     floe_batch_partition(b, i, &values, &rows);
+    if (rows == 0) {
+        return 0; /* every row of it was replaced by a newer one */
+    }
     struct ice_partition_field fields[FLOE_PARTITION_FIELDS_MAX];
     for (int f = 0; f < w->spec.nfields; f++) {
         struct ice_type result;
@@ -844,6 +856,7 @@ static void rollback(struct floe_table *t)
 struct commit_manifest {
     struct floe_table_pending *files;
     int32_t content; /* FLOE_MANIFEST_CONTENT_* */
+    bool global;     /* deletes under the unpartitioned spec */
     struct floe_manifest_entry *entries;
     char *path;
     uint64_t length;
@@ -865,14 +878,16 @@ static int sync_table(struct floe_table *t)
     return rc;
 }
 
+static int ensure_unpartitioned_spec(struct floe_table *t);
+
 int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
-                      struct floe_table_pending *deletes, const struct floe_meta_kv *extra,
-                      size_t nextra, int64_t *snapshot_id)
+                      struct floe_table_pending *deletes, struct floe_table_pending *global,
+                      const struct floe_meta_kv *extra, size_t nextra, int64_t *snapshot_id)
 {
-    struct floe_manifest_spec spec;
+    struct floe_manifest_spec spec, unpartitioned = {0};
     struct floe_manifest_spec_field fields[FLOE_PARTITION_FIELDS_MAX];
     char transforms[FLOE_PARTITION_FIELDS_MAX][32];
-    struct commit_manifest *ms = calloc(2, sizeof(*ms));
+    struct commit_manifest *ms = calloc(3, sizeof(*ms));
     char *schema_json = NULL, *list = NULL, *text = NULL;
     struct carried carried = {0};
     struct floe_mlist_row *rows = NULL;
@@ -899,10 +914,20 @@ int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
         ms[nms++] =
             (struct commit_manifest){.files = deletes, .content = FLOE_MANIFEST_CONTENT_DELETES};
     }
+    if (global && global->n) {
+        ms[nms++] = (struct commit_manifest){
+            .files = global, .content = FLOE_MANIFEST_CONTENT_DELETES, .global = true};
+    }
     if (nms == 0) {
         free(ms);
         return fail(t, "nothing to commit");
     }
+    /* Global deletes go in a manifest of the unpartitioned spec, added once to the table. */
+    if (global && global->n && (rc = ensure_unpartitioned_spec(t)) < 0) {
+        free(ms);
+        return rc;
+    }
+    unpartitioned.spec_id = t->meta->unpartitioned_spec_id;
     if (floe_random(commit_id, sizeof(commit_id)) < 0 || floe_random(&id, sizeof(id)) < 0) {
         free(ms);
         return fail(t, "no random bytes");
@@ -951,8 +976,12 @@ int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
         }
         snprintf(cm->path, path_cap, "%s/metadata/%s-m%zu.avro", t->cat->table_dir, commit_uuid,
                  m);
-        struct floe_manifest_info info = {schema_json, strlen(schema_json),
-                                          t->meta->current_schema_id, &spec, cm->content, NULL};
+        struct floe_manifest_info info = {schema_json,
+                                          strlen(schema_json),
+                                          t->meta->current_schema_id,
+                                          cm->global ? &unpartitioned : &spec,
+                                          cm->content,
+                                          NULL};
         struct manifest_job mj = {&info, cm->entries, cm->files->n};
         if ((rc = write_avro(t, cm->path, emit_manifest, &mj, &cm->length)) < 0) {
             cm->length = 0;
@@ -962,8 +991,10 @@ int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
 
     /* Summary (names of SnapshotSummary.java). */
     uint64_t data_files = data ? data->n : 0, data_rows = data ? data->rows : 0;
-    uint64_t del_files = deletes ? deletes->n : 0, del_rows = deletes ? deletes->rows : 0;
-    uint64_t bytes = (data ? data->bytes : 0) + (deletes ? deletes->bytes : 0);
+    uint64_t del_files = (deletes ? deletes->n : 0) + (global ? global->n : 0);
+    uint64_t del_rows = (deletes ? deletes->rows : 0) + (global ? global->rows : 0);
+    uint64_t bytes = (data ? data->bytes : 0) + (deletes ? deletes->bytes : 0) +
+                     (global ? global->bytes : 0);
     size_t parts = distinct_partitions(data, deletes);
     char v[6][32];
     summary = malloc((nextra + 8) * sizeof(*summary));
@@ -1009,7 +1040,8 @@ int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
         }
         for (size_t m = 0; m < nms; m++) {
             struct commit_manifest *cm = &ms[m];
-            rc = floe_manifest_summarize(&spec, cm->entries, cm->files->n, seq, id, &rows[m],
+            rc = floe_manifest_summarize(cm->global ? &unpartitioned : &spec, cm->entries,
+                                         cm->files->n, seq, id, &rows[m],
                                          cm->sums, cm->bounds, sizeof(cm->bounds));
             if (rc < 0) {
                 fail(t, "cannot summarize the manifest: %s", strerror(-rc));
@@ -1087,6 +1119,9 @@ int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
     if (deletes) {
         floe_table_pending_clear(deletes, false);
     }
+    if (global) {
+        floe_table_pending_clear(global, false);
+    }
     /* Best effort: the reload sees our commit (or a later one); if it fails, t->meta is
      * already what we committed. */
     floe_table_load(t);
@@ -1106,6 +1141,46 @@ done:
     free(schema_json);
     free(list);
     free(text);
+    return rc;
+}
+
+/* Publishes t->meta, changed in memory without a snapshot (a schema, a spec), as the next
+ * metadata version; what names the change for messages. 0; -EEXIST when another writer
+ * published that version first (t->meta still holds the change: reload and redo it); other
+ * errors with t->err set and t->meta rolled back. */
+static int publish_change(struct floe_table *t, const char *what)
+{
+    char err[512];
+    /* A new version: the one it replaces goes to metadata-log. */
+    if (floe_meta_record_previous(t->meta, t->metadata_location, now_ms(), err, sizeof(err)) <
+        0) {
+        fail(t, "%s", err);
+        rollback(t);
+        return -ENOMEM;
+    }
+    char *text = floe_meta_serialize(t->meta);
+    if (!text) {
+        fail(t, "out of memory serializing the metadata");
+        rollback(t);
+        return -ENOMEM;
+    }
+    char *location = NULL;
+    int rc = t->cat->ops->commit(t->cat, t->version + 1, text, strlen(text), &location);
+    free(text);
+    if (rc == 0) {
+        /* Published: t->meta holds it; the reload is best effort. */
+        t->version++;
+        free(t->metadata_location);
+        t->metadata_location = location;
+        floe_table_load(t);
+        return 0;
+    }
+    free(location);
+    if (rc != -EEXIST) {
+        fail(t, "cannot commit %s: %s", what,
+             t->cat->err && *t->cat->err ? t->cat->err : strerror(-rc));
+        rollback(t);
+    }
     return rc;
 }
 
@@ -1136,35 +1211,8 @@ int floe_table_evolve(struct floe_table *t, const struct floe_config *cfg, char 
         }
         floe_meta_evolution_describe(ev, changes, cap);
         free(ev);
-        /* A new version: the one it replaces goes to metadata-log. */
-        if (floe_meta_record_previous(t->meta, t->metadata_location, now_ms(), err,
-                                      sizeof(err)) < 0) {
-            fail(t, "%s", err);
-            rollback(t);
-            return -ENOMEM;
-        }
-        char *text = floe_meta_serialize(t->meta);
-        if (!text) {
-            fail(t, "out of memory serializing the metadata");
-            rollback(t);
-            return -ENOMEM;
-        }
-        char *location = NULL;
-        rc = t->cat->ops->commit(t->cat, t->version + 1, text, strlen(text), &location);
-        free(text);
-        if (rc == 0) {
-            /* Published: t->meta holds it; the reload is best effort. */
-            t->version++;
-            free(t->metadata_location);
-            t->metadata_location = location;
-            floe_table_load(t);
-            return 0;
-        }
-        free(location);
+        rc = publish_change(t, "the schema change");
         if (rc != -EEXIST) {
-            fail(t, "cannot commit the schema change: %s",
-                 t->cat->err && *t->cat->err ? t->cat->err : strerror(-rc));
-            rollback(t);
             return rc;
         }
         if ((rc = floe_table_load(t)) < 0) { /* lost a race: evolve the winner's schema */
@@ -1173,6 +1221,32 @@ int floe_table_evolve(struct floe_table *t, const struct floe_config *cfg, char 
         }
     }
     return fail(t, "gave up committing the schema change after %d attempts", COMMIT_ATTEMPTS);
+}
+
+/* Adds the unpartitioned spec of global deletes, as a metadata version of its own, unless the
+ * table has one. */
+static int ensure_unpartitioned_spec(struct floe_table *t)
+{
+    for (int attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
+        char err[512];
+        int id;
+        if (t->meta->unpartitioned_spec_id >= 0) {
+            return 0;
+        }
+        if (floe_meta_add_unpartitioned_spec(t->meta, &id, err, sizeof(err)) < 0) {
+            return fail(t, "%s", err);
+        }
+        int rc = publish_change(t, "the spec of global deletes");
+        if (rc != -EEXIST) {
+            return rc;
+        }
+        if ((rc = floe_table_load(t)) < 0) {
+            rollback(t);
+            return rc;
+        }
+    }
+    return fail(t, "gave up adding the spec of global deletes after %d attempts",
+                COMMIT_ATTEMPTS);
 }
 
 /* ---- snapshot expiry ---------------------------------------------------------------------- */

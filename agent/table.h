@@ -108,6 +108,7 @@ struct floe_table_writer {
     uint32_t seq; /* file counter for names */
     uint8_t run_id[16];
     bool deletes;      /* writes equality-delete files on the key */
+    bool global;       /* deletes: unpartitioned (global) rather than per partition */
     int32_t key_id;    /* the key column's field id */
     int key_col;       /* deletes: the key's index in bound (the files' one column) */
 };
@@ -126,6 +127,13 @@ int floe_table_writer_init(struct floe_table_writer *w, struct floe_table *t,
 int floe_table_writer_init_deletes(struct floe_table_writer *w, struct floe_table *t,
                                    const struct floe_config *cfg, size_t row_group_bytes);
 
+/* floe_table_writer_init_global_deletes(w, t, cfg, row_group_bytes): a writer of global
+ * equality-delete files: rows carry the key only, files go under data/ with no partition, and
+ * the commit lists them under the table's unpartitioned spec, so each removes the older rows
+ * of its keys in every partition (spec "Scan Planning"). Errors as above. */
+int floe_table_writer_init_global_deletes(struct floe_table_writer *w, struct floe_table *t,
+                                          const struct floe_config *cfg, size_t row_group_bytes);
+
 void floe_table_writer_free(struct floe_table_writer *w);
 
 /* floe_table_write_batch(w, b, pending): writes each partition of b to its own Parquet file
@@ -134,11 +142,14 @@ void floe_table_writer_free(struct floe_table_writer *w);
 int floe_table_write_batch(struct floe_table_writer *w, const struct floe_batch *b,
                            struct floe_table_pending *pending);
 
-/* floe_table_commit(t, data, deletes, summary, nsummary, &snapshot_id): commits data files and
- * equality-delete files (either may be NULL or empty, not both) as one snapshot: `append` for
- * data alone, `delete` for deletes alone, `overwrite` for both (a row delta: the deletes
- * remove older rows — lower sequence numbers — of their keys in their partitions, while the
- * new rows share the commit's sequence number and survive). Extra summary entries (e.g.
+/* floe_table_commit(t, data, deletes, global, summary, nsummary, &snapshot_id): commits data
+ * files, equality-delete files of the table's partitions, and global equality-delete files
+ * (from a floe_table_writer_init_global_deletes writer) as one snapshot; any list may be NULL
+ * or empty, not all. `append` for data alone, `delete` for deletes alone, `overwrite` for both
+ * (a row delta: the deletes remove older rows — lower sequence numbers — of their keys in
+ * their partitions, or everywhere for global ones, while the new rows share the commit's
+ * sequence number and survive). Global deletes need an unpartitioned spec in the table: the
+ * first commit that has some adds one first, as a metadata version of its own. Extra summary entries (e.g.
  * floe.commit-id, floe.offsets.<topic>) are added. Retries after lost races (up to 20
  * attempts). On success the pending lists are emptied and t holds the new metadata; on
  * failure nothing was committed and the files remain pending.
@@ -148,8 +159,8 @@ int floe_table_write_batch(struct floe_table_writer *w, const struct floe_batch 
  * delete those rows too (its deletes get the higher sequence number): writers of row deltas
  * on one table must not share keys (floe's agents split the keys by Kafka partition). */
 int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
-                      struct floe_table_pending *deletes, const struct floe_meta_kv *summary,
-                      size_t nsummary, int64_t *snapshot_id);
+                      struct floe_table_pending *deletes, struct floe_table_pending *global,
+                      const struct floe_meta_kv *summary, size_t nsummary, int64_t *snapshot_id);
 
 /* floe_table_pending_clear(pending, remove): frees the pending files (and deletes them from
  * disk when remove is set). */

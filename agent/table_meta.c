@@ -240,6 +240,7 @@ static int index_specs(const cJSON *root, struct floe_meta *v, char *err, size_t
 {
     const cJSON *specs;
     char ctx[48], fctx[80];
+    v->unpartitioned_spec_id = -1;
     int rc = get_array(root, "", "partition-specs", true, &specs, err, cap);
     if (rc != 0 ||
         (rc = get_i32(root, "", "default-spec-id", true, &v->spec.spec_id, NULL, err, cap)) != 0 ||
@@ -258,6 +259,9 @@ static int index_specs(const cJSON *root, struct floe_meta *v, char *err, size_t
             return rc;
         }
         bool is_default = id == v->spec.spec_id;
+        if (!fields->child && v->unpartitioned_spec_id < 0) {
+            v->unpartitioned_spec_id = id;
+        }
         if (is_default && found) {
             return floe_meta__fail(err, cap, -EINVAL,
                                    "table metadata: two partition specs have spec-id %d", id);
@@ -634,6 +638,36 @@ void floe_meta_free(struct floe_meta *meta)
     cJSON_Delete(meta->root__);
     free(meta->snapshots);
     free(meta);
+}
+
+int floe_meta_add_unpartitioned_spec(struct floe_meta *meta, int *spec_id, char *err,
+                                     size_t errcap)
+{
+    if (meta->unpartitioned_spec_id >= 0) {
+        *spec_id = meta->unpartitioned_spec_id;
+        return 0;
+    }
+    cJSON *root = cJSON_Duplicate(meta->root__, 1);
+    cJSON *specs = root ? floe_meta__get(root, "partition-specs") : NULL;
+    int max = 0;
+    for (const cJSON *s = specs ? specs->child : NULL; s; s = s->next) {
+        int id;
+        if (floe_meta__i32(floe_meta__get(s, "spec-id"), &id) == 0 && id > max) {
+            max = id;
+        }
+    }
+    cJSON *spec = cJSON_CreateObject();
+    if (!specs || !spec || floe_meta__set_num(spec, "spec-id", max + 1) < 0 ||
+        !cJSON_AddArrayToObject(spec, "fields") || !cJSON_AddItemToArray(specs, spec)) {
+        cJSON_Delete(root);
+        cJSON_Delete(spec);
+        return floe_meta__fail(err, errcap, -ENOMEM, "out of memory adding a partition spec");
+    }
+    int rc = floe_meta__swap(meta, root, err, errcap);
+    if (rc == 0) {
+        *spec_id = meta->unpartitioned_spec_id;
+    }
+    return rc;
 }
 
 const char *floe_meta_property(const struct floe_meta *meta, const char *key)

@@ -84,6 +84,7 @@ struct floe_meta {
     int nidentifier;           /* identifier-field-ids of the current schema */
     int identifier_ids[FLOE_COLUMNS_MAX];
     struct floe_meta_spec spec; /* the default spec */
+    int unpartitioned_spec_id;  /* a spec with no fields (global deletes); -1: none */
     int64_t current_snapshot_id; /* -1: none (written -1, read as -1, null or missing) */
     int64_t main_snapshot_id;    /* refs.main, -1 when there is no main branch */
     size_t nsnapshots;
@@ -136,6 +137,14 @@ char *floe_meta_serialize(const struct floe_meta *meta);
 
 /* floe_meta_free(meta): frees the document and the view; NULL is fine. */
 void floe_meta_free(struct floe_meta *meta);
+
+/* floe_meta_add_unpartitioned_spec(meta, &spec_id, err, errcap): makes sure partition-specs
+ * holds a spec with no fields — the spec of global equality deletes, which apply to every
+ * partition (spec "Scan Planning") — adding {"spec-id": max+1, "fields": []} when none exists.
+ * The default spec and last-partition-id are left as they are. Returns 0 with its id (the
+ * view rebuilt when it was added), or -ENOMEM with meta unchanged. */
+int floe_meta_add_unpartitioned_spec(struct floe_meta *meta, int *spec_id, char *err,
+                                     size_t errcap);
 
 /* floe_meta_property(meta, key): the table property's value (view), or NULL. */
 const char *floe_meta_property(const struct floe_meta *meta, const char *key);

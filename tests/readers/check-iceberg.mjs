@@ -74,7 +74,10 @@ while (i < got.length && j < want.length && failures < 15) {
   if (got[i] === want[j]) { i++; j++ } else if (got[i] < want[j]) { fail(`unexpected row ${got[i]}`); i++ } else { fail(`missing row ${want[j]}`); j++ }
 }
 
-// 2. The snapshot's manifests, decoded by avsc; each data file read by hyparquet.
+// 2. The snapshot's manifests, decoded by avsc; each data file read by hyparquet. 3. The rows
+// again, by the spec's scan rules applied here (not icebird's): an equality delete removes a
+// row when the row's data sequence number is strictly lower and the delete is global (its spec
+// has no fields) or of the row's spec and partition tuple.
 function murmur3 (bytes) {
   const c1 = 0xcc9e2d51, c2 = 0x1b873593
   let h = 0
@@ -104,11 +107,16 @@ function dayOf (d) { return Math.floor(d.getTime() / 86400000) }
 const snapId = metadata['current-snapshot-id']
 const snapshot = (metadata.snapshots || []).find(s => String(s['snapshot-id']) === String(snapId))
 const schema = metadata.schemas.find(s => s['schema-id'] === metadata['current-schema-id'])
-const spec = metadata['partition-specs'].find(s => s['spec-id'] === metadata['default-spec-id'])
+const specOf = id => metadata['partition-specs'].find(s => s['spec-id'] === Number(id))
+const tupleKey = t => JSON.stringify(t || {}, (k, v) => typeof v === 'bigint' ? v.toString() : v)
+const dataRows = [] // {seq, spec, tuple, row}
+const deletes = [] // {seq, spec, global, tuple, names, keys: Set}
 if (snapshot) {
   const list = await decodeAvroFile(await readFile(snapshot['manifest-list']))
   let files = 0
   for (const m of list) {
+    const spec = specOf(m.partition_spec_id)
+    if (!spec) { fail(`${m.manifest_path}: partition_spec_id ${m.partition_spec_id} is not in partition-specs`); continue }
     if (typeof m.manifest_length !== 'number' && typeof m.manifest_length !== 'bigint') fail('manifest_length missing')
     const mbuf = await readFile(m.manifest_path)
     if (Number(m.manifest_length) !== mbuf.length) fail(`manifest_length ${m.manifest_length} != ${mbuf.length}`)
@@ -123,6 +131,18 @@ if (snapshot) {
       const d = e.data_file
       const file = await asyncBufferFromFile(d.file_path)
       const data = await parquetReadObjects({ file, compressors })
+      // Sequence numbers: an entry's own, or inherited from the list when it was added.
+      const seq = e.sequence_number !== null && e.sequence_number !== undefined
+        ? BigInt(e.sequence_number) : BigInt(m.sequence_number)
+      if (isData) {
+        for (const r of data) dataRows.push({ seq, spec: spec['spec-id'], tuple: tupleKey(d.partition), row: r })
+      } else if (Number(d.content) === 2) {
+        const names = (d.equality_ids || []).map(id => schema.fields.find(f => f.id === Number(id)).name)
+        const keys = new Set(data.map(r => JSON.stringify(names.map(n => norm(r[n])))))
+        deletes.push({ seq, spec: spec['spec-id'], global: spec.fields.length === 0, tuple: tupleKey(d.partition), names, keys })
+      } else {
+        fail(`${d.file_path}: position deletes are not expected here`)
+      }
       if (data.length !== Number(d.record_count)) fail(`${d.file_path}: ${data.length} rows, record_count ${d.record_count}`)
       for (const pf of spec.fields) {
         const src = schema.fields.find(f => f.id === pf['source-id']).name
@@ -151,6 +171,17 @@ if (snapshot) {
   }
   const total = Number((snapshot.summary || {})['total-data-files'])
   if (files !== total) fail(`${files} live data files in manifests, summary says ${total}`)
+
+  const live = dataRows.filter(({ seq, spec, tuple, row }) => !deletes.some(del =>
+    seq < del.seq && (del.global || (del.spec === spec && del.tuple === tuple)) &&
+    del.keys.has(JSON.stringify(del.names.map(n => norm(row[n]))))))
+  const byRules = live.map(({ row }) => expected.columns.map(c => norm(row[c]))).map(key).sort()
+  if (byRules.length !== want.length) fail(`spec rules: row count ${byRules.length}, expected ${want.length}`)
+  let a = 0, b = 0
+  while (a < byRules.length && b < want.length && failures < 15) {
+    if (byRules[a] === want[b]) { a++; b++ } else if (byRules[a] < want[b]) { fail(`spec rules: unexpected row ${byRules[a]}`); a++ } else { fail(`spec rules: missing row ${want[b]}`); b++ }
+  }
+  console.log(`${live.length} rows by the spec's rules (${deletes.length} delete files, ${deletes.filter(d => d.global).length} global)`)
 }
 
 console.log(`${rows.length} rows read by icebird${snapshot ? `, snapshot ${snapId}` : ''}`)

@@ -92,7 +92,7 @@ int main(int argc, char **argv)
         return 1;
     }
     struct floe_meta_kv extra[] = {{"floe.commit-id", "rowdelta-test"}};
-    if (floe_table_commit(&t, &data, &deletes, extra, 1, &id) < 0) {
+    if (floe_table_commit(&t, &data, &deletes, NULL, extra, 1, &id) < 0) {
         fprintf(stderr, "commit failed: %s\n", t.err);
         return 1;
     }
