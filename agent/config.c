@@ -1018,7 +1018,8 @@ static void check_table(struct loader *ld)
         add_error(ld->errs, ld->file, line, "table.partition: %s", err);
     }
     line = line_of(cfg, "table", "key");
-    int key = cfg->table.key ? floe_schema_find(schema, cfg->table.key) : -2;
+    /* An empty key: every record is appended, nothing deduplicated. */
+    int key = cfg->table.key && *cfg->table.key ? floe_schema_find(schema, cfg->table.key) : -2;
     if (key == -2) {
         /* reported already */
     } else if (key < 0) {
@@ -1056,6 +1057,14 @@ static void check_table(struct loader *ld)
                           floe_type_name(t));
             }
         }
+    }
+    /* The hash is part of the budget; batches and the encoder need the rest. */
+    if (cfg->table.key && *cfg->table.key && cfg->limits.memory &&
+        cfg->dedup.memory + ((uint64_t)4 << 20) > cfg->limits.memory) {
+        add_error(ld->errs, ld->file, line_of(cfg, "dedup", "memory"),
+                  "dedup.memory (%" PRIu64 " bytes) must leave at least 4M of limits.memory "
+                  "(%" PRIu64 " bytes) for batches and the Parquet encoder",
+                  cfg->dedup.memory, cfg->limits.memory);
     }
 }
 
@@ -1146,7 +1155,7 @@ struct floe_config *floe_config_parse(const char *path, char *text, struct floe_
                 } else {
                     add_error(errs, path, lineno,
                               "unknown section [%s] (sections: kafka, table, validate, "
-                              "dead_letter, s3, limits, agent)",
+                              "dead_letter, dedup, s3, limits, agent)",
                               name);
                 }
                 section_line = -1; /* skip its keys without more noise */

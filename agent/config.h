@@ -95,6 +95,10 @@ struct floe_config {
     } dead_letter;
 
     struct {
+        uint64_t memory;
+    } dedup;
+
+    struct {
         char *endpoint;
         char *region;
         char *access_key_id;

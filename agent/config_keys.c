@@ -35,7 +35,7 @@ const struct floe_cfg_key floe_cfg_keys[] = {
     {"table", "partition", FLOE_CFG_STRING, "",
      "Partition spec, e.g. `day(signup_ts), bucket(16, id)`; empty for none.", F(table.partition),
      0, 0, 0, NULL},
-    {"table", "key", FLOE_CFG_STRING, "id", "Key column: one row per key is kept.", F(table.key),
+    {"table", "key", FLOE_CFG_STRING, "id", "Key column: one row per key is kept; empty to append every record.", F(table.key),
      0, 0, 0, NULL},
     {"table", "version", FLOE_CFG_STRING, "signup_ts",
      "Version column: a record replaces its key's row only if strictly newer; empty to keep "
@@ -58,6 +58,13 @@ const struct floe_cfg_key floe_cfg_keys[] = {
     {"dead_letter", "max_size", FLOE_CFG_SIZE, "64M",
      "Size at which the file is rotated to FILE.1 (one previous file is kept).",
      F(dead_letter.max_size), 0, 4096, 0, NULL},
+
+    /* [dedup] */
+    {"dedup", "memory", FLOE_CFG_SIZE, "16M",
+     "Fixed size of the key → version hash (24 bytes a key, about 650,000 keys in 16M), part "
+     "of limits.memory. Exact while the keys fit; past that the least recently updated keys "
+     "are forgotten (counted as evictions).",
+     F(dedup.memory), 0, 4096, (int64_t)1 << 40, NULL},
 
     /* [s3] */
     {"s3", "endpoint", FLOE_CFG_STRING, "",

@@ -1,13 +1,16 @@
 /* import.c — `floe import`: newline-delimited JSON files into the config's Iceberg table.
  *
  * The write path without Kafka: each line is decoded against the config's columns, checked
- * against the [validate] rules, given its partition tuple and added to a batch (batch.h). A full batch is written out as one Parquet
- * file per partition; every limits.flush_rows rows, and at the end, the files written so far
- * are committed as one `append` snapshot. The table is created from the config when it does
- * not exist, and columns added to the config are added to the table first.
+ * against the [validate] rules, and handed to the upsert path (upsert.h): with a key column a
+ * record replaces its key's row only if its version is newer, older ones are dropped and
+ * counted. Rows are committed every limits.flush_rows rows, whenever a batch is full, and at
+ * the end, each time as one snapshot (new rows and the equality deletes that retire their
+ * keys' old rows). The table is created from the config when it does not exist, and columns
+ * added to the config are added to the table first.
  *
- * Memory: limits.memory is split between the batch arena (half) and the Parquet writer (a row
- * group of an eighth; its workspace is about twice that), both allocated once.
+ * Memory: limits.memory holds the dedup hash (dedup.memory) and, of the rest, the batches and
+ * the Parquet writers (upsert.c), all allocated once; beside them a line buffer and a decode
+ * scratch of MAX_LINE each.
  */
 #include "import.h"
 
@@ -20,31 +23,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "batch.h"
 #include "config.h"
 #include "deadletter.h"
 #include "decode.h"
 #include "lines.h"
 #include "table.h"
+#include "upsert.h"
 
 #define MAX_LINE (1u << 20)
-/* Partitions one batch holds: day × bucket[16] over two years is about 12,000. A batch flushes
- * when its memory is full, not when it meets a new partition. */
-#define MAX_PARTITIONS 32768
-/* Files one commit takes at most: their metadata is held until the commit. */
-#define MAX_PENDING_FILES 20000
 
 struct import_run {
     const struct floe_config *cfg;
     struct floe_table table;
-    struct floe_table_writer writer;
-    struct floe_batch *batch;
+    struct floe_upsert up;
     struct floe_decoder dec;
     struct floe_row row;
-    struct floe_table_pending pending;
     const char *file; /* the input being read */
     struct floe_dead_letter dead;
-    uint64_t rows_in, rows_ok, rejected, files, commits, pending_rows;
+    uint64_t rows_in, rows_ok, rejected;
     int64_t last_snapshot;
     bool progress;
     double last_progress;
@@ -68,61 +64,23 @@ static void progress(struct import_run *r, bool final)
         return;
     }
     r->last_progress = now;
-    fprintf(stderr, "\r%" PRIu64 " rows imported, %" PRIu64 " rejected, %" PRIu64
-                    " files, %" PRIu64 " commits%s",
-            r->rows_ok, r->rejected, r->files, r->commits, final ? "\n" : "");
+    fprintf(stderr, "\r%" PRIu64 " rows imported, %" PRIu64 " stale, %" PRIu64 " rejected, %" PRIu64
+                    " commits%s",
+            r->rows_ok, r->up.stats.stale, r->rejected, r->up.stats.commits, final ? "\n" : "");
 }
 
-/* Writes the batch's partitions to files. */
-static int write_out(struct import_run *r)
-{
-    if (floe_batch_rows(r->batch) == 0) {
-        return 0;
-    }
-    size_t before = r->pending.n;
-    int rc = floe_table_write_batch(&r->writer, r->batch, &r->pending);
-    if (rc < 0) {
-        fprintf(stderr, "floe import: %s\n", r->table.err);
-        return rc;
-    }
-    r->files += r->pending.n - before;
-    r->pending_rows += floe_batch_rows(r->batch);
-    floe_batch_clear(r->batch);
-    return 0;
-}
-
-static int commit(struct import_run *r);
-
-/* A full batch is written out; many pending files are committed. */
-static int batch_full(struct import_run *r)
-{
-    int rc = write_out(r);
-    if (rc == 0 && r->pending.n >= MAX_PENDING_FILES) {
-        rc = commit(r);
-    }
-    return rc;
-}
-
-/* Writes what is buffered and commits every file written so far. */
+/* Commits what is buffered. */
 static int commit(struct import_run *r)
 {
-    int rc = write_out(r);
-    if (rc < 0 || r->pending.n == 0) {
-        return rc;
-    }
-    char commit_id[37];
-    if (floe_uuid_random(commit_id) < 0) {
-        fprintf(stderr, "floe import: no random bytes for the commit id\n");
-        return -EIO;
-    }
-    struct floe_meta_kv extra[] = {{"floe.commit-id", commit_id}};
-    rc = floe_table_commit(&r->table, &r->pending, NULL, extra, 1, &r->last_snapshot);
+    int64_t id;
+    int rc = floe_upsert_commit(&r->up, NULL, 0, &id);
     if (rc < 0) {
-        fprintf(stderr, "floe import: %s\n", r->table.err);
+        fprintf(stderr, "floe import: %s\n", r->up.err);
         return rc;
     }
-    r->commits++;
-    r->pending_rows = 0;
+    if (id >= 0) {
+        r->last_snapshot = id;
+    }
     return 0;
 }
 
@@ -169,18 +127,18 @@ static int on_line(void *ctx, const uint8_t *line, size_t n, uint64_t lineno)
         reject(r, lineno, r->row.reason, line, n, n);
         return 0;
     }
-    if (floe_rules_check(&r->cfg->validate.rules, &r->writer.bound, &r->row, why,
+    if (floe_rules_check(&r->cfg->validate.rules, &r->up.data_w.bound, &r->row, why,
                          sizeof(why)) < 0) {
         reject(r, lineno, why, line, n, n);
         return 0;
     }
-    int rc = floe_batch_add(r->batch, &r->row, why, sizeof(why));
+    int rc = floe_upsert_add(&r->up, &r->row, why, sizeof(why));
     if (rc == -ENOSPC) {
-        if ((rc = batch_full(r)) < 0) {
+        if ((rc = commit(r)) < 0) {
             r->failed = true;
             return rc;
         }
-        rc = floe_batch_add(r->batch, &r->row, why, sizeof(why));
+        rc = floe_upsert_add(&r->up, &r->row, why, sizeof(why));
         if (rc == -ENOSPC) {
             snprintf(why, sizeof(why), "record larger than the batch memory (limits.memory)");
             rc = -EINVAL;
@@ -194,8 +152,12 @@ static int on_line(void *ctx, const uint8_t *line, size_t n, uint64_t lineno)
         r->failed = true;
         return rc;
     }
+    if (rc == FLOE_UPSERT_STALE) {
+        progress(r, false);
+        return 0;
+    }
     r->rows_ok++;
-    if (r->pending_rows + floe_batch_rows(r->batch) >= (uint64_t)r->cfg->limits.flush_rows) {
+    if (floe_upsert_rows(&r->up) >= (uint64_t)r->cfg->limits.flush_rows) {
         if ((rc = commit(r)) < 0) {
             r->failed = true;
             return rc;
@@ -239,17 +201,15 @@ int floe_import_run(const struct floe_config *cfg, const char *const *files, int
     if (changes[0]) {
         fprintf(stderr, "floe import: schema updated: %s\n", changes);
     }
-    size_t memory = (size_t)cfg->limits.memory;
-    if ((rc = floe_table_writer_init(&r.writer, &r.table, cfg, memory / 8)) < 0) {
-        fprintf(stderr, "floe import: %s\n", rc == -ENOMEM ? "out of memory" : r.table.err);
+    uint64_t memory = cfg->limits.memory;
+    if (cfg->table.key && *cfg->table.key) {
+        memory -= cfg->dedup.memory; /* the config check keeps 4M or more */
+    }
+    if (floe_upsert_init(&r.up, cfg, &r.table, memory) < 0) {
+        fprintf(stderr, "floe import: %s\n", r.up.err);
         goto done;
     }
-    if ((rc = floe_batch_new(&r.writer.bound, &r.writer.spec, memory / 2, MAX_PARTITIONS,
-                             &r.batch)) < 0) {
-        fprintf(stderr, "floe import: cannot allocate the batch (%s)\n", strerror(-rc));
-        goto done;
-    }
-    floe_decoder_init(&r.dec, &r.writer.bound);
+    floe_decoder_init(&r.dec, &r.up.data_w.bound);
     if (floe_dead_letter_open(&r.dead, cfg) < 0) {
         goto done;
     }
@@ -283,14 +243,20 @@ int floe_import_run(const struct floe_config *cfg, const char *const *files, int
         goto done;
     }
     progress(&r, true);
-    printf("%s.%s: %" PRIu64 " rows in, %" PRIu64 " imported, %" PRIu64 " rejected, %" PRIu64
-           " files, %" PRIu64 " commit%s",
-           cfg->table.namespace_, cfg->table.name, r.rows_in, r.rows_ok, r.rejected, r.files,
-           r.commits, r.commits == 1 ? "" : "s");
-    if (r.commits) {
+    const struct floe_upsert_stats *st = &r.up.stats;
+    printf("%s.%s: %" PRIu64 " rows in, %" PRIu64 " imported, %" PRIu64 " stale, %" PRIu64
+           " rejected, %" PRIu64 " files, %" PRIu64 " commit%s",
+           cfg->table.namespace_, cfg->table.name, r.rows_in, r.rows_ok, st->stale, r.rejected,
+           st->data_files + st->delete_files, st->commits, st->commits == 1 ? "" : "s");
+    if (st->commits) {
         printf(", snapshot %" PRId64, r.last_snapshot);
     }
     printf("%s\n", created ? " (table created)" : "");
+    if (r.up.keyed) {
+        printf("dedup: %" PRIu64 " keys held, %" PRIu64 " evicted (dedup.memory full), %" PRIu64
+               " replaced in place, %" PRIu64 " partition deletes, %" PRIu64 " global deletes\n",
+               r.up.dedup.live, r.up.dedup.evictions, st->replaced, st->deletes, st->global);
+    }
     if (r.dead.written) {
         printf("%" PRIu64 " rejected record%s written to %s\n", r.dead.written,
                r.dead.written == 1 ? "" : "s", r.dead.path);
@@ -298,9 +264,7 @@ int floe_import_run(const struct floe_config *cfg, const char *const *files, int
     status = r.rejected ? 2 : 0;
 done:
     floe_dead_letter_close(&r.dead);
-    floe_table_pending_clear(&r.pending, true);
-    floe_batch_free(r.batch);
-    floe_table_writer_free(&r.writer);
+    floe_upsert_free(&r.up);
     floe_table_close(&r.table);
     free(r.row.scratch);
     free(buf);

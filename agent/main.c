@@ -193,9 +193,15 @@ static int run_import(struct floe_config *cfg, void *arg)
     return floe_import_run(cfg, o->args, o->nargs, isatty(2));
 }
 
+struct table_args {
+    const char *sub;
+    struct floe_table_keys keys;
+};
+
 static int run_table(struct floe_config *cfg, void *arg)
 {
-    return floe_table_cmd(arg, cfg);
+    const struct table_args *t = arg;
+    return floe_table_cmd(t->sub, cfg, &t->keys);
 }
 
 static int cmd_import(int argc, char **argv)
@@ -220,11 +226,46 @@ static int cmd_table(int argc, char **argv)
         if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
             return print_help(find_command("table"), stdout);
         }
-        return usage_error("table", "%s", "needs a subcommand: create, show, snapshots or expire");
+        return usage_error("table", "%s", "needs a subcommand: create, show, snapshots, expire or delete");
+    }
+    /* delete's --key and --keys-from are taken out before the common options are read. */
+    struct table_args t = {argv[1], {NULL, 0, NULL, 0}};
+    char **rest = calloc((size_t)argc + 1, sizeof(*rest));
+    const char **keys = calloc((size_t)argc + 1, sizeof(*keys));
+    const char **files = calloc((size_t)argc + 1, sizeof(*files));
+    int nrest = 0, rc = 1;
+    if (!rest || !keys || !files) {
+        fprintf(stderr, "floe table: out of memory\n");
+        goto done;
+    }
+    t.keys.keys = keys;
+    t.keys.files = files;
+    for (int i = 1; i < argc; i++) {
+        bool is_key = strcmp(argv[i], "--key") == 0;
+        if (strcmp(t.sub, "delete") == 0 && (is_key || strcmp(argv[i], "--keys-from") == 0)) {
+            if (i + 1 >= argc) {
+                rc = usage_error("table", "%s needs a value", argv[i]);
+                goto done;
+            }
+            if (is_key) {
+                keys[t.keys.nkeys++] = argv[++i];
+            } else {
+                files[t.keys.nfiles++] = argv[++i];
+            }
+            continue;
+        }
+        rest[nrest++] = argv[i];
     }
     struct common_opts o = {0};
-    int rc = parse_common("table", argc - 1, argv + 1, &o);
-    return rc >= 0 ? rc : with_config(&o, run_table, argv[1]);
+    rc = parse_common("table", nrest, rest, &o);
+    if (rc < 0) {
+        rc = with_config(&o, run_table, &t);
+    }
+done:
+    free(rest);
+    free(keys);
+    free(files);
+    return rc;
 }
 
 static int cmd_version(int argc, char **argv)
@@ -271,6 +312,7 @@ static const struct command commands[] = {
      "rejected, 1 on a fatal error (what was not committed is left out of the table)."},
     {"table", cmd_table, "create or inspect the config's Iceberg table",
      "usage: floe table create|show|snapshots|expire -c FILE [--env-file FILE]\n"
+     "       floe table delete -c FILE (--key K... | --keys-from FILE...)\n"
      "\n"
      "  create      create the table from the config (an existing table that matches is fine;\n"
      "              one that conflicts is an error)\n"
@@ -278,7 +320,9 @@ static const struct command commands[] = {
      "              record and file counts\n"
      "  snapshots   every snapshot: id, parent, time, operation, records, files\n"
      "  expire      remove snapshots outside table.snapshots_keep_last and\n"
-     "              table.snapshots_max_age, then delete the files only they used"},
+     "              table.snapshots_max_age, then delete the files only they used\n"
+     "  delete      remove every row of the given keys (table.key), in every partition, with\n"
+     "              one global equality delete; --keys-from reads one key a line ('-': stdin)"},
     {"version", cmd_version, "print versions of floe and its libraries",
      "usage: floe version\n\nPrints floe's version and git revision, and the versions of libuv,\n"
      "librdkafka, mbedTLS, zstd, cJSON and llhttp it was built with."},

@@ -1,12 +1,19 @@
-/* table_cmd.c — `floe table create|show|snapshots`: managing the config's table by hand. */
+/* table_cmd.c — `floe table create|show|snapshots|expire|delete`: managing the config's table
+ * by hand. */
 #include "table_cmd.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "lines.h"
 #include "table.h"
+#include "upsert.h"
 
 static void iso_time(int64_t ms, char *buf, size_t cap)
 {
@@ -166,8 +173,141 @@ static int cmd_expire(const struct floe_config *cfg)
     return 0;
 }
 
-int floe_table_cmd(const char *sub, const struct floe_config *cfg)
+struct delete_run {
+    struct floe_upsert up;
+    const char *file;
+    uint64_t keys;
+    bool failed;
+};
+
+/* Adds one key; a full batch is committed first. */
+static int delete_key(struct delete_run *d, const char *text, size_t n, const char *where)
 {
+    char why[256];
+    int rc = floe_upsert_delete(&d->up, text, n, why, sizeof(why));
+    if (rc == -ENOSPC) {
+        int64_t id;
+        if ((rc = floe_upsert_commit(&d->up, NULL, 0, &id)) < 0) {
+            fprintf(stderr, "floe table delete: %s\n", d->up.err);
+            return rc;
+        }
+        rc = floe_upsert_delete(&d->up, text, n, why, sizeof(why));
+    }
+    if (rc < 0) {
+        fprintf(stderr, "floe table delete: %s%s\n", where, why);
+        return rc;
+    }
+    d->keys++;
+    return 0;
+}
+
+static int on_key_line(void *ctx, const uint8_t *line, size_t n, uint64_t lineno)
+{
+    struct delete_run *d = ctx;
+    char where[300];
+    while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t')) {
+        n--;
+    }
+    if (n == 0) {
+        return 0;
+    }
+    snprintf(where, sizeof(where), "%s:%" PRIu64 ": ", d->file, lineno);
+    if (delete_key(d, (const char *)line, n, where) < 0) {
+        d->failed = true;
+        return -1;
+    }
+    return 0;
+}
+
+static void on_long_key(void *ctx, uint64_t lineno)
+{
+    struct delete_run *d = ctx;
+    fprintf(stderr, "floe table delete: %s:%" PRIu64 ": line too long for a key\n", d->file,
+            lineno);
+    d->failed = true;
+}
+
+/* Removes keys with one global equality delete per commit (normally one commit). Every key is
+ * checked before anything is committed: a bad key fails the whole command. */
+static int cmd_delete(const struct floe_config *cfg, const struct floe_table_keys *k)
+{
+    struct floe_table t;
+    struct delete_run d;
+    int status = 1;
+    enum { MAX_KEY_LINE = 1 << 16 };
+    uint8_t *buf = NULL;
+    memset(&d, 0, sizeof(d));
+    if (!k || k->nkeys + k->nfiles == 0) {
+        fprintf(stderr, "floe table delete: give the keys with --key K or --keys-from FILE\n");
+        return 2;
+    }
+    if (open_loaded(cfg, &t) < 0) {
+        return 1;
+    }
+    if (floe_table_check_spec(&t, cfg) < 0) {
+        fprintf(stderr, "floe table delete: %s\n", t.err);
+        floe_table_close(&t);
+        return 1;
+    }
+    uint64_t memory = cfg->limits.memory - cfg->dedup.memory;
+    if (floe_upsert_init(&d.up, cfg, &t, memory) < 0) {
+        fprintf(stderr, "floe table delete: %s\n", d.up.err);
+        goto done;
+    }
+    for (int i = 0; i < k->nkeys; i++) {
+        if (delete_key(&d, k->keys[i], strlen(k->keys[i]), "") < 0) {
+            goto done;
+        }
+    }
+    size_t cap = floe_lines_buffer_size(MAX_KEY_LINE);
+    buf = malloc(cap);
+    if (!buf) {
+        fprintf(stderr, "floe table delete: out of memory\n");
+        goto done;
+    }
+    for (int i = 0; i < k->nfiles; i++) {
+        d.file = k->files[i];
+        int fd = strcmp(d.file, "-") == 0 ? 0 : open(d.file, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            fprintf(stderr, "floe table delete: cannot open %s: %s\n", d.file, strerror(errno));
+            goto done;
+        }
+        int rc = floe_read_lines(fd, MAX_KEY_LINE, buf, cap, on_key_line, on_long_key, &d);
+        if (fd > 0) {
+            close(fd);
+        }
+        if (rc < 0 || d.failed) {
+            if (!d.failed) {
+                fprintf(stderr, "floe table delete: reading %s: %s\n", d.file, strerror(-rc));
+            }
+            goto done;
+        }
+    }
+    int64_t id;
+    char count[32];
+    snprintf(count, sizeof(count), "%" PRIu64, d.keys);
+    struct floe_meta_kv extra[] = {{"floe.deleted-keys", count}};
+    if (floe_upsert_commit(&d.up, extra, 1, &id) < 0) {
+        fprintf(stderr, "floe table delete: %s\n", d.up.err);
+        goto done;
+    }
+    printf("%s.%s: %" PRIu64 " key%s deleted in every partition (global equality delete), "
+           "snapshot %" PRId64 "\n",
+           cfg->table.namespace_, cfg->table.name, d.keys, d.keys == 1 ? "" : "s", id);
+    status = 0;
+done:
+    floe_upsert_free(&d.up);
+    floe_table_close(&t);
+    free(buf);
+    return status;
+}
+
+int floe_table_cmd(const char *sub, const struct floe_config *cfg,
+                   const struct floe_table_keys *keys)
+{
+    if (strcmp(sub, "delete") == 0) {
+        return cmd_delete(cfg, keys);
+    }
     if (strcmp(sub, "expire") == 0) {
         return cmd_expire(cfg);
     }
@@ -180,6 +320,7 @@ int floe_table_cmd(const char *sub, const struct floe_config *cfg)
     if (strcmp(sub, "snapshots") == 0) {
         return cmd_snapshots(cfg);
     }
-    fprintf(stderr, "floe table: no subcommand '%s' (create, show, snapshots, expire)\n", sub);
+    fprintf(stderr, "floe table: no subcommand '%s' (create, show, snapshots, expire, delete)\n",
+            sub);
     return 2;
 }

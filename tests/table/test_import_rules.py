@@ -55,7 +55,7 @@ with open(src, "w") as f:
 
 p = subprocess.run([FLOE, "import", "-c", conf, src], capture_output=True, text=True,
                    timeout=300)
-check(p.returncode == 2 and f"{len(rows)} imported, {len(bad)} rejected" in p.stdout,
+check(p.returncode == 2 and f"{len(rows)} imported, 0 stale, {len(bad)} rejected" in p.stdout,
       "import with rule violations exits 2 and counts them", p.stdout + p.stderr)
 for line, reason in bad.items():
     check(f"{src}:{line}: " in p.stderr and reason in p.stderr.split(f"{src}:{line}: ")[1]

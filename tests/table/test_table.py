@@ -27,7 +27,9 @@ T0 = datetime.datetime(2026, 11, 14, tzinfo=datetime.timezone.utc)
 BASE_SCHEMA = "id long required, name string, email string, signup_ts timestamptz, age int"
 
 
-def conf(name, schema=BASE_SCHEMA, extra=""):
+def conf(name, schema=BASE_SCHEMA, extra="", key=""):
+    """A config; key "" (append every record) unless given: this test checks the table
+    mechanics with repeated ids, test_upsert.py the latest-version semantics."""
     path = os.path.join(work, name)
     with open(path, "w") as f:
         f.write(f"""[kafka]
@@ -38,6 +40,7 @@ namespace = db
 name = users
 schema = {schema}
 partition = day(signup_ts), bucket(16, id)
+key = {key}
 [limits]
 flush_rows = 250
 {extra}""")
@@ -137,7 +140,7 @@ bad = ['{"id":"x"}', "not json", '{"name":"no id"}']
 path_a = write("a.ndjson", lines_a[:100] + bad + lines_a[100:])
 rc, out, err = floe("import", "-c", c1, path_a)
 check(rc == 2, "import with rejected lines exits 2", out + err)
-check("300 imported, 3 rejected" in out, "import reports its counts", out)
+check("300 imported, 0 stale, 3 rejected" in out, "import reports its counts", out)
 check(f"{path_a}:101: column 'id'" in err and f"{path_a}:102: not a JSON object (starts with something that is not JSON)" in err,
       "rejected lines are reported with file and line", err)
 commits_a = int(out.split(" commit")[0].split()[-1])
@@ -236,7 +239,8 @@ if check(ROWDELTA and os.path.exists(ROWDELTA), "the row-delta driver is built",
         rec["id"] = int(v[0])
         new_lines[k] = json.dumps(rec)
         new_rows[k][0] = v[0]
-    p = subprocess.run([ROWDELTA, c2, write("del.ndjson", del_lines),
+    c_key = conf("floe-key.conf", BASE_SCHEMA + ", score double", key="id")
+    p = subprocess.run([ROWDELTA, c_key, write("del.ndjson", del_lines),
                         write("new.ndjson", new_lines)], capture_output=True, text=True)
     check(p.returncode == 0, "the row delta commits", p.stdout + p.stderr)
     expected = [r for r in current if (r[0], day(r[3])) not in gone] + new_rows
