@@ -22,7 +22,7 @@
 #define MAX_SETS 0xFFFFFFFFull
 
 static const uint8_t MAGIC[8] = {'F', 'L', 'O', 'E', 'D', 'D', 'P', '1'};
-#define HEADER_BYTES (8 + 4 + 4 + 8 + 8 + 16 + 40 + 64)
+#define HEADER_BYTES (8 + 4 + 4 + 8 + 8 + 16 + 64 + 64)
 #define RECORD_BYTES 17
 
 /* ---- hashing ----------------------------------------------------------------------------- */
@@ -246,6 +246,16 @@ void floe_dedup_release(struct floe_dedup *d, struct floe_dedup_entry *e)
     d->live--;
 }
 
+void floe_dedup_mark_bounds(struct floe_dedup *d)
+{
+    for (uint64_t i = 0; i < d->nsets * FLOE_DEDUP_WAYS; i++) {
+        if (d->entries[i].gen) {
+            d->entries[i].gen |= FLOE_DEDUP_BOUND;
+        }
+    }
+    d->complete = false;
+}
+
 void floe_dedup_next_generation(struct floe_dedup *d)
 {
     /* Generations order evictions; at the wrap-around every entry starts again from 1. */
@@ -307,14 +317,14 @@ static void header(const struct floe_dedup *d, const char *table_uuid, const cha
     wr64(h + 16, d->live);
     wr64(h + 24, d->evictions);
     memcpy(h + 32, d->sip, 16);
-    memcpy(h + 48, table_uuid, strnlen(table_uuid, 39));
-    memcpy(h + 88, tag, strnlen(tag, 63));
+    memcpy(h + 48, table_uuid, strnlen(table_uuid, 63));
+    memcpy(h + 112, tag, strnlen(tag, 63));
 }
 
 int floe_dedup_save(const struct floe_dedup *d, const char *path, const char *table_uuid,
                     const char *tag)
 {
-    if (strlen(tag) > 63 || strlen(table_uuid) > 39) {
+    if (strlen(tag) > 63 || strlen(table_uuid) > 63) {
         return -EINVAL;
     }
     size_t plen = strlen(path);
@@ -407,8 +417,8 @@ static int read_header(int fd, const char *table_uuid, uint8_t h[HEADER_BYTES])
     if (n < 0) {
         return (int)n;
     }
-    char uuid[41] = {0};
-    memcpy(uuid, h + 48, 40);
+    char uuid[65] = {0};
+    memcpy(uuid, h + 48, 64);
     if (n != HEADER_BYTES || memcmp(h, MAGIC, 8) != 0 || rd32(h + 8) != 1 ||
         strcmp(uuid, table_uuid) != 0) {
         return -EINVAL;
@@ -419,9 +429,9 @@ static int read_header(int fd, const char *table_uuid, uint8_t h[HEADER_BYTES])
 static void copy_tag(const uint8_t h[HEADER_BYTES], char *tag, size_t tagcap)
 {
     if (tagcap) {
-        size_t n = strnlen((const char *)h + 88, 64);
+        size_t n = strnlen((const char *)h + 112, 64);
         n = n < tagcap - 1 ? n : tagcap - 1;
-        memcpy(tag, h + 88, n);
+        memcpy(tag, h + 112, n);
         tag[n] = '\0';
     }
 }

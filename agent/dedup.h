@@ -97,10 +97,12 @@ void floe_dedup_next_generation(struct floe_dedup *d);
  * (temporary file, fsync, rename). Layout, little-endian:
  *
  *     "FLOEDDP1" | u32 entries-format 1 | u32 flags (bit 0 complete) | u64 live | u64 evictions
- *     | 16 bytes hash key | 40 bytes table uuid | 64 bytes tag | live × (u64 key, i64 version,
- *     u8 bound) | u64 FNV-1a of everything before it
+ *     | 16 bytes hash key | 64 bytes table identity | 64 bytes tag | live × (u64 key,
+ *     i64 version, u8 bound) | u64 FNV-1a of everything before it
  *
- * 0, or -errno / -EINVAL (tag too long) with path unchanged. */
+ * table_uuid is the identity (≤ 63 bytes): the table's uuid and whatever else must match for
+ * the entries to mean the same (key and version columns, spec). 0, or -errno / -EINVAL (tag
+ * or identity too long) with path unchanged. */
 int floe_dedup_save(const struct floe_dedup *d, const char *path, const char *table_uuid,
                     const char *tag);
 
@@ -116,6 +118,10 @@ int floe_dedup_load(struct floe_dedup *d, const char *path, const char *table_uu
 /* floe_dedup_read_tag(path, table_uuid, tag, tagcap): only the tag of a state file of this
  * table (checks magic and uuid, not the entries). 0, -ENOENT, -EINVAL, -errno. */
 int floe_dedup_read_tag(const char *path, const char *table_uuid, char *tag, size_t tagcap);
+
+/* floe_dedup_mark_bounds(d): every entry's version becomes a lower bound, and d incomplete
+ * (the table moved on in ways the hash did not see). */
+void floe_dedup_mark_bounds(struct floe_dedup *d);
 
 /* floe_dedup_clear(d, complete): forgets every key; complete as given. */
 void floe_dedup_clear(struct floe_dedup *d, bool complete);

@@ -249,7 +249,12 @@ static int cmd_delete(const struct floe_config *cfg, const struct floe_table_key
         floe_table_close(&t);
         return 1;
     }
-    uint64_t memory = cfg->limits.memory - cfg->dedup.memory;
+    if (!cfg->table.key || !*cfg->table.key) {
+        fprintf(stderr, "floe table delete: no key column (table.key is empty)\n");
+        floe_table_close(&t);
+        return 1;
+    }
+    uint64_t memory = cfg->limits.memory - cfg->dedup.memory; /* the config check keeps 4M */
     if (floe_upsert_init(&d.up, cfg, &t, memory) < 0) {
         fprintf(stderr, "floe table delete: %s\n", d.up.err);
         goto done;

@@ -76,12 +76,13 @@ static void load_state(struct floe_upsert *u)
 {
     const struct floe_meta *m = u->table->meta;
     bool empty = m->current_snapshot_id < 0;
+    const char *ident = u->identity;
     char tag[64];
     u->dedup.complete = empty;
     if (!u->state_path) {
         return;
     }
-    int rc = floe_dedup_read_tag(u->pending_path, m->uuid, tag, sizeof(tag));
+    int rc = floe_dedup_read_tag(u->pending_path, ident, tag, sizeof(tag));
     if (rc == 0) {
         const struct floe_meta_snapshot *s = snapshot_of_commit(m, tag);
         if (s && in_history(m, s->id) && rename(u->pending_path, u->state_path) == 0) {
@@ -92,7 +93,7 @@ static void load_state(struct floe_upsert *u)
     } else if (rc != -ENOENT) {
         unlink(u->pending_path);
     }
-    rc = floe_dedup_read_tag(u->state_path, m->uuid, tag, sizeof(tag));
+    rc = floe_dedup_read_tag(u->state_path, ident, tag, sizeof(tag));
     if (rc == -ENOENT) {
         return;
     }
@@ -105,7 +106,7 @@ static void load_state(struct floe_upsert *u)
         return;
     }
     bool exact = s->id == m->current_snapshot_id;
-    rc = floe_dedup_load(&u->dedup, u->state_path, m->uuid, tag, sizeof(tag), !exact);
+    rc = floe_dedup_load(&u->dedup, u->state_path, ident, tag, sizeof(tag), !exact);
     if (rc < 0) {
         FLOE_WARN("dedup", "%s: starting empty\tfile=\"%s\"",
                   rc == -EINVAL ? "the saved dedup state is damaged"
@@ -203,6 +204,9 @@ int floe_upsert_init(struct floe_upsert *u, const struct floe_config *cfg, struc
                         strerror(-rc));
         }
     }
+    /* What a saved state must match: the table, its key and version columns and its spec. */
+    snprintf(u->identity, sizeof(u->identity), "%s k%d/%d v%d s%d", t->meta->uuid, (int)key_id,
+             (int)u->key_type, (int)ver_id, t->meta->spec.spec_id);
     load_state(u);
     return 0;
 }
@@ -281,6 +285,7 @@ int floe_upsert_add(struct floe_upsert *u, const struct floe_row *row, char *why
         rc = add_scoped(u, row, e->version, why, cap);
         if (rc == -EINVAL) {
             rc = add_global(u, row, why, cap);
+            u->stats.global += rc == 0;
         } else if (rc == 0) {
             u->stats.deletes++;
         }
@@ -423,13 +428,13 @@ int floe_upsert_commit(struct floe_upsert *u, const struct floe_meta_kv *summary
     int rc;
     *snapshot_id = -1;
     u->err[0] = '\0';
-    if ((rc = write_batch(u, &u->data_w, u->data, &u->pdata)) < 0 ||
-        (rc = write_batch(u, &u->del_w, u->dels, &u->pdels)) < 0 ||
+    rc = write_batch(u, &u->data_w, u->data, &u->pdata);
+    if (u->keyed) {
+        floe_dedup_next_generation(&u->dedup); /* the batch's refs are gone (or soon will be) */
+    }
+    if (rc < 0 || (rc = write_batch(u, &u->del_w, u->dels, &u->pdels)) < 0 ||
         (rc = write_batch(u, &u->glob_w, u->globs, &u->pglobs)) < 0) {
         return rc;
-    }
-    if (u->keyed) {
-        floe_dedup_next_generation(&u->dedup); /* the batch's refs are gone */
     }
     if (u->pdata.n + u->pdels.n + u->pglobs.n == 0) {
         return 0;
@@ -449,7 +454,7 @@ int floe_upsert_commit(struct floe_upsert *u, const struct floe_meta_kv *summary
      * commit lands, the next start finds it (load_state). */
     bool saved = false;
     if (u->keyed && u->pending_path) {
-        rc = floe_dedup_save(&u->dedup, u->pending_path, u->table->meta->uuid, commit_id);
+        rc = floe_dedup_save(&u->dedup, u->pending_path, u->identity, commit_id);
         saved = rc == 0;
         if (rc < 0) {
             FLOE_WARN("dedup", "cannot save the dedup state (%s)\tfile=\"%s\"", strerror(-rc),
@@ -457,6 +462,7 @@ int floe_upsert_commit(struct floe_upsert *u, const struct floe_meta_kv *summary
         }
     }
     size_t files = u->pdata.n, dels = u->pdels.n + u->pglobs.n;
+    int64_t parent = u->table->meta->current_snapshot_id;
     rc = floe_table_commit(u->table, &u->pdata, &u->pdels, &u->pglobs, all, n + 1, snapshot_id);
     free(all);
     if (rc < 0) {
@@ -464,6 +470,20 @@ int floe_upsert_commit(struct floe_upsert *u, const struct floe_meta_kv *summary
             unlink(u->pending_path);
         }
         return fail(u, rc, "%s", u->table->err);
+    }
+    /* A commit rebased onto another writer's snapshot: the hash has not seen that writer's
+     * rows, so what it holds is only a lower bound now (and the pending state says more). */
+    const struct floe_meta_snapshot *landed = floe_meta_find_snapshot(u->table->meta, *snapshot_id);
+    if (u->keyed && (!landed || landed->parent_id != parent)) {
+        floe_dedup_mark_bounds(&u->dedup);
+        if (saved) {
+            rc = floe_dedup_save(&u->dedup, u->state_path, u->identity, commit_id);
+            unlink(u->pending_path);
+            saved = false;
+            if (rc < 0) {
+                unlink(u->state_path);
+            }
+        }
     }
     if (saved && rename(u->pending_path, u->state_path) < 0) {
         FLOE_WARN("dedup", "cannot put the dedup state in place (%s)\tfile=\"%s\"",

@@ -30,7 +30,13 @@
  * place after it lands. At start a pending state whose commit is in the table is taken;
  * otherwise the saved state is used when its commit is the table's current snapshot (exact), or
  * an ancestor of it (each version then is a lower bound: older records are still dropped, newer
- * ones remove the key's row with a global delete).
+ * ones remove the key's row with a global delete). A state records the table's uuid, the key
+ * and version columns and the spec: a change of any of them discards it. A commit that had to
+ * be rebased onto another writer's turns the hash's versions into lower bounds too.
+ *
+ * Known limits: a record refused with -ENOSPC after its insert evicted a key leaves that key
+ * forgotten (the hash is then incomplete: later new keys get global deletes); a long version of
+ * exactly INT64_MIN orders like a null.
  *
  * Without a key column every record is appended.
  */
@@ -71,6 +77,7 @@ struct floe_upsert {
     int64_t arrival;      /* the version of records when there is no version column */
     struct floe_row drow; /* a delete row being built */
     char *state_path, *pending_path; /* NULL without agent.state_dir */
+    char identity[64]; /* what a saved state must match (table, key, version, spec) */
     struct floe_upsert_stats stats;
     char err[1024];
 };
