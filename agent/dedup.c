@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -321,34 +320,24 @@ static void header(const struct floe_dedup *d, const char *table_uuid, const cha
     memcpy(h + 112, tag, strnlen(tag, 63));
 }
 
-int floe_dedup_save(const struct floe_dedup *d, const char *path, const char *table_uuid,
-                    const char *tag)
+struct save_job {
+    const struct floe_dedup *d;
+    const char *table_uuid, *tag;
+    struct out *o;
+};
+
+/* The file's content (layout in dedup.h), streamed through a 64 KiB buffer. */
+static int fill_state(int fd, void *ctx)
 {
-    if (strlen(tag) > 63 || strlen(table_uuid) > 63) {
-        return -EINVAL;
-    }
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    struct out *o = malloc(sizeof(*o));
-    int rc = 0;
-    if (!tmp || !o) {
-        free(tmp);
-        free(o);
-        return -ENOMEM;
-    }
-    snprintf(tmp, plen + 16, "%s.tmp-XXXXXX", path);
-    o->fd = mkstemp(tmp);
-    if (o->fd < 0) {
-        rc = -errno;
-        free(tmp);
-        free(o);
-        return rc;
-    }
+    const struct save_job *j = ctx;
+    const struct floe_dedup *d = j->d;
+    struct out *o = j->o;
+    o->fd = fd;
     o->rc = 0;
     o->n = 0;
     o->sum = FNV_SEED;
     uint8_t h[HEADER_BYTES];
-    header(d, table_uuid, tag, h);
+    header(d, j->table_uuid, j->tag, h);
     out_put(o, h, sizeof(h));
     uint64_t written = 0;
     for (uint64_t i = 0; i < d->nsets * FLOE_DEDUP_WAYS && o->rc == 0; i++) {
@@ -367,26 +356,26 @@ int floe_dedup_save(const struct floe_dedup *d, const char *path, const char *ta
     wr64(sum, o->sum);
     out_put(o, sum, sizeof(sum));
     if (o->rc == 0 && o->n) {
-        o->rc = floe_write_all(o->fd, o->buf, o->n);
+        o->rc = floe_write_all(fd, o->buf, o->n);
     }
-    rc = o->rc;
-    if (rc == 0 && written != d->live) {
-        rc = -EINVAL; /* the live count drifted: a bug, but never a corrupt file */
+    if (o->rc == 0 && written != d->live) {
+        o->rc = -EINVAL; /* the live count drifted: a bug, but never a corrupt file */
     }
-    if (rc == 0 && fsync(o->fd) < 0) {
-        rc = -errno;
+    return o->rc;
+}
+
+int floe_dedup_save(const struct floe_dedup *d, const char *path, const char *table_uuid,
+                    const char *tag)
+{
+    if (strlen(tag) > 63 || strlen(table_uuid) > 63) {
+        return -EINVAL;
     }
-    if (close(o->fd) < 0 && rc == 0) {
-        rc = -errno;
+    struct save_job j = {d, table_uuid, tag, malloc(sizeof(struct out))};
+    if (!j.o) {
+        return -ENOMEM;
     }
-    if (rc == 0 && rename(tmp, path) < 0) {
-        rc = -errno;
-    }
-    if (rc < 0) {
-        unlink(tmp);
-    }
-    free(tmp);
-    free(o);
+    int rc = floe_write_file_atomic_fn(path, fill_state, &j);
+    free(j.o);
     return rc;
 }
 

@@ -94,7 +94,7 @@ void floe_dedup_next_generation(struct floe_dedup *d);
 
 /* floe_dedup_save(d, path, table_uuid, tag): writes the live entries with the hash key, the
  * table's uuid and tag (≤ 63 bytes: the commit id the state belongs to) to path atomically
- * (temporary file, fsync, rename). Layout, little-endian:
+ * (floe_write_file_atomic_fn). Layout, little-endian:
  *
  *     "FLOEDDP1" | u32 entries-format 1 | u32 flags (bit 0 complete) | u64 live | u64 evictions
  *     | 16 bytes hash key | 64 bytes table identity | 64 bytes tag | live × (u64 key,

@@ -163,7 +163,9 @@ static int fsync_dir_of(const char *path)
 }
 
 /* Writes data to a fresh temporary file beside path; its name goes to tmp. */
-static int write_temp(const char *path, const void *data, size_t len, char *tmp, size_t cap)
+/* Creates a unique temporary file beside path (its name in tmp), has fill write the content,
+ * fsyncs and closes it; on failure nothing is left. */
+static int write_temp(const char *path, floe_fill_fn fill, void *ctx, char *tmp, size_t cap)
 {
     static unsigned counter;
     struct timespec ts;
@@ -177,7 +179,7 @@ static int write_temp(const char *path, const void *data, size_t len, char *tmp,
     if (fd < 0) {
         return -errno;
     }
-    int rc = floe_write_all(fd, data, len);
+    int rc = fill(fd, ctx);
     if (rc == 0 && fsync(fd) < 0) {
         rc = -errno;
     }
@@ -190,10 +192,21 @@ static int write_temp(const char *path, const void *data, size_t len, char *tmp,
     return rc;
 }
 
-int floe_write_file_atomic(const char *path, const void *data, size_t len)
+struct buffer {
+    const void *data;
+    size_t len;
+};
+
+static int fill_buffer(int fd, void *ctx)
+{
+    const struct buffer *b = ctx;
+    return floe_write_all(fd, b->data, b->len);
+}
+
+int floe_write_file_atomic_fn(const char *path, floe_fill_fn fill, void *ctx)
 {
     char tmp[4200];
-    int rc = write_temp(path, data, len, tmp, sizeof(tmp));
+    int rc = write_temp(path, fill, ctx, tmp, sizeof(tmp));
     if (rc < 0) {
         return rc;
     }
@@ -208,10 +221,17 @@ int floe_write_file_atomic(const char *path, const void *data, size_t len)
     return 0;
 }
 
+int floe_write_file_atomic(const char *path, const void *data, size_t len)
+{
+    struct buffer b = {data, len};
+    return floe_write_file_atomic_fn(path, fill_buffer, &b);
+}
+
 int floe_create_file_excl(const char *path, const void *data, size_t len)
 {
     char tmp[4200];
-    int rc = write_temp(path, data, len, tmp, sizeof(tmp));
+    struct buffer b = {data, len};
+    int rc = write_temp(path, fill_buffer, &b, tmp, sizeof(tmp));
     if (rc < 0) {
         return rc;
     }

@@ -21,6 +21,14 @@ int floe_read_file(const char *path, size_t max, char **data, size_t *len);
  * is attempted; its failure is not an error: the file is in place). */
 int floe_write_file_atomic(const char *path, const void *data, size_t len);
 
+/* floe_fill_fn(fd, ctx): writes a file's whole content to fd. 0 or a negative errno. */
+typedef int (*floe_fill_fn)(int fd, void *ctx);
+
+/* floe_write_file_atomic_fn(path, fill, ctx): floe_write_file_atomic for content written by
+ * fill as it goes (a file too large to hold in memory first); fill's failure is returned, with
+ * path unchanged. */
+int floe_write_file_atomic_fn(const char *path, floe_fill_fn fill, void *ctx);
+
 /* floe_create_file_excl(path, data, len): like floe_write_file_atomic, but the final step is
  * link(2), which fails with -EEXIST if path already exists: the file appears complete or not
  * at all, and never replaces another. Once linked the call succeeds, as for the rename. */

@@ -331,38 +331,22 @@ static int key_cell(struct floe_upsert *u, const char *text, size_t n, struct fl
     errno = 0;
     long long v = strtoll(buf, &end, 10);
     bool integer = *end == '\0' && errno == 0;
+    bool narrow = u->key_type == FLOE_TYPE_INT || u->key_type == FLOE_TYPE_DATE;
+    bool temporal = u->key_type == FLOE_TYPE_TIMESTAMP || u->key_type == FLOE_TYPE_TIMESTAMPTZ;
     int32_t days;
     int64_t us;
-    switch (u->key_type) {
-    case FLOE_TYPE_INT:
-        if (integer && v >= INT32_MIN && v <= INT32_MAX) {
-            cell->v.i = v;
-            return 0;
-        }
-        break;
-    case FLOE_TYPE_LONG:
-        if (integer) {
-            cell->v.i = v;
-            return 0;
-        }
-        break;
-    case FLOE_TYPE_DATE:
-        if (floe_parse_date(buf, n, &days) == 0 || (integer && v >= INT32_MIN && v <= INT32_MAX &&
-                                                      (days = (int32_t)v, true))) {
-            cell->v.i = days;
-            return 0;
-        }
-        break;
-    case FLOE_TYPE_TIMESTAMP:
-    case FLOE_TYPE_TIMESTAMPTZ:
-        if (floe_parse_timestamp(buf, n, u->key_type == FLOE_TYPE_TIMESTAMPTZ, &us) == 0 ||
-            (integer && (us = v, true))) {
-            cell->v.i = us;
-            return 0;
-        }
-        break;
-    default:
-        break;
+    if (integer && (!narrow || (v >= INT32_MIN && v <= INT32_MAX))) {
+        cell->v.i = v; /* a number, or days or µs since the epoch */
+        return 0;
+    }
+    if (!integer && u->key_type == FLOE_TYPE_DATE && floe_parse_date(buf, n, &days) == 0) {
+        cell->v.i = days;
+        return 0;
+    }
+    if (!integer && temporal &&
+        floe_parse_timestamp(buf, n, u->key_type == FLOE_TYPE_TIMESTAMPTZ, &us) == 0) {
+        cell->v.i = us;
+        return 0;
     }
     snprintf(why, cap, "'%s' is not a %s key", buf, floe_type_name(u->key_type));
     return -EINVAL;

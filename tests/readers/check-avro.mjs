@@ -11,7 +11,9 @@
 //
 // Exits non-zero with a message on the first mismatch.
 
-import { typeHook } from './avro-bigint.mjs';
+import {
+  decodeFile, headerMeta as meta, parseWrapped as parse, writeFile,
+} from './avro-bigint.mjs';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,24 +28,6 @@ const gen = process.argv[2];
 if (!gen) {
   console.error('usage: node check-avro.mjs PATH/TO/avro_gen');
   process.exit(2);
-}
-
-// Longs as BigInt so that ids near 2^63 survive (the hook is shared).
-const parse = (schema) => avro.Type.forSchema(schema, { typeHook });
-
-function decodeFile(path) {
-  return new Promise((resolve, reject) => {
-    const records = [];
-    let header = null;
-    avro
-      .createFileDecoder(path, { parseHook: parse })
-      .on('metadata', (type, codec, h) => {
-        header = h;
-      })
-      .on('data', (r) => records.push(r))
-      .on('error', reject)
-      .on('end', () => resolve({ header, records }));
-  });
 }
 
 function countSync(buf, sync) {
@@ -226,8 +210,6 @@ const MANIFEST_NAMES = {
 // A plain-JSON form for comparisons: records lose their avsc classes, BigInts become "123n".
 const plain = (x) => JSON.parse(JSON.stringify(x, (k, v) => (typeof v === 'bigint' ? `${v}n` : v)));
 
-const meta = (header, key) =>
-  header.meta[key] === undefined ? undefined : header.meta[key].toString('utf8');
 
 async function checkGenerated(dir) {
   execFileSync(gen, [dir], { stdio: 'inherit' });
@@ -310,18 +292,6 @@ function dumpForm(v) {
     return out;
   }
   return v;
-}
-
-function writeFile(path, type, records, opts) {
-  return new Promise((resolve, reject) => {
-    const enc = avro.createFileEncoder(path, type, opts);
-    enc.on('error', reject);
-    enc.on('finish', () => setTimeout(resolve, 50));
-    for (const r of records) {
-      enc.write(r);
-    }
-    enc.end();
-  });
 }
 
 async function checkReverse(dir) {

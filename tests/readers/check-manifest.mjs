@@ -14,16 +14,14 @@
 //
 // Exits non-zero with a message on the first mismatch.
 
-import { typeHook } from './avro-bigint.mjs';
+import {
+  decodeFile, headerMeta as meta, parseWrapped as parse, writeFile,
+} from './avro-bigint.mjs';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-const avro = require('avsc');
 
 const gen = process.argv[2];
 if (!gen) {
@@ -31,42 +29,6 @@ if (!gen) {
   process.exit(2);
 }
 
-// Longs as BigInt so that ids near 2^63 survive (the hook is shared).
-const parse = (schema) => avro.Type.forSchema(schema, { typeHook });
-
-function decodeFile(path) {
-  return new Promise((resolve, reject) => {
-    const records = [];
-    let header = null;
-    avro
-      .createFileDecoder(path, { parseHook: parse })
-      .on('metadata', (type, codec, h) => {
-        header = h;
-      })
-      .on('data', (r) => records.push(r))
-      .on('error', reject)
-      .on('end', () => resolve({ header, records }));
-  });
-}
-
-// avsc writes the header schema from its parsed Type, which drops field attributes such as
-// "field-id"; the encoder keeps a given schema object to write verbatim instead (_schema, set by
-// its constructor when given JSON), so the writer schema is set there after construction.
-function writeFile(path, type, schema, records, opts) {
-  return new Promise((resolve, reject) => {
-    const enc = avro.createFileEncoder(path, type, opts);
-    enc._schema = schema;
-    enc.on('error', reject);
-    enc.on('finish', () => setTimeout(resolve, 50));
-    for (const r of records) {
-      enc.write(r);
-    }
-    enc.end();
-  });
-}
-
-const meta = (header, key) =>
-  header.meta[key] === undefined ? undefined : header.meta[key].toString('utf8');
 const hex = (b) => (b === null || b === undefined ? null : Buffer.from(b).toString('hex'));
 const le32 = (v) => {
   const b = Buffer.alloc(4);
@@ -422,7 +384,7 @@ async function checkForeignManifest(dir, written) {
     'format-version', 'content']) {
     metadata[k] = written.header.meta[k];
   }
-  await writeFile(path, type, schema, records, { codec: 'deflate', blockSize: 512, metadata });
+  await writeFile(path, type, records, { codec: 'deflate', blockSize: 512, metadata }, schema);
   const [spec, ...entries] = dump('--dump-manifest', path);
   assert.deepEqual(spec, {
     spec_id: 0, content: 0,
@@ -446,7 +408,7 @@ async function checkForeignList(dir, written) {
   const type = parse(schema);
   const records = written.records.map((r, i) => ({ ...r, first_row_id: i ? 42n : null }));
   const path = join(dir, 'foreign-list.avro');
-  await writeFile(path, type, schema, records, {
+  await writeFile(path, type, records, {
     codec: 'deflate',
     blockSize: 256,
     metadata: {
@@ -455,7 +417,7 @@ async function checkForeignList(dir, written) {
       'sequence-number': Buffer.from('16'),
       'format-version': Buffer.from('2'),
     },
-  });
+  }, schema);
   const [head, ...rows] = dump('--dump-list', path);
   assert.deepEqual(head, { snapshot_id: String(SNAP), parent_snapshot_id: null,
     sequence_number: '16' });

@@ -12,7 +12,6 @@ import datetime
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 
@@ -26,7 +25,7 @@ T0 = datetime.datetime(2026, 11, 1, tzinfo=datetime.timezone.utc)
 rnd = random.Random(20261124)
 
 
-def conf(work, dedup_memory="1M", flush_rows=100, state=True):
+def conf(work, dedup_memory="1M", flush_rows=100):
     path = os.path.join(work, "floe.conf")
     with open(path, "w") as f:
         f.write(f"""[kafka]
@@ -47,7 +46,7 @@ memory = {dedup_memory}
 memory = 16M
 flush_rows = {flush_rows}
 [agent]
-state_dir = {work + "/state" if state else ""}
+state_dir = {work}/state
 """)
     return path
 
@@ -267,8 +266,7 @@ readers_agree(work, "after a deleted key came back", s.rows())
 # Another writer commits after floe's saved state (here a delete without agent.state_dir): the
 # state is an ancestor of the table, so its versions are lower bounds — an older record is
 # still dropped, a newer one replaces the key's row with a global delete.
-other = tmpdir()
-c_other = conf(other, state=False).replace(other, other)
+c_other = os.path.join(tmpdir(), "floe.conf")
 with open(c) as f:
     text = f.read()
 with open(c_other, "w") as f:
