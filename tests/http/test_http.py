@@ -25,62 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "process"))
 from floetest import check, finish  # noqa: E402
 
-from cryptography import x509  # noqa: E402
-from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # noqa: E402
-
-DAY = datetime.timedelta(days=1)
-
-
-def pem_key(key):
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
-
-
-def make_ca(name):
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - DAY).not_valid_after(now + 30 * DAY)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True,
-                                         crl_sign=True, content_commitment=False,
-                                         key_encipherment=False, data_encipherment=False,
-                                         key_agreement=False, encipher_only=False,
-                                         decipher_only=False), critical=True)
-            .sign(key, hashes.SHA256()))
-    return cert, key
-
-
-def make_leaf(ca, ca_key, dns, not_before, not_after):
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns)]))
-            .issuer_name(ca.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(not_before).not_valid_after(not_after)
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(dns)]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-                           critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    return cert, key
-
-
-def server_context(work, name, cert, key):
-    cpath = os.path.join(work, name + ".crt")
-    kpath = os.path.join(work, name + ".key")
-    with open(cpath, "wb") as f:
-        f.write(cert.public_bytes(serialization.Encoding.PEM))
-    with open(kpath, "wb") as f:
-        f.write(pem_key(key))
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cpath, kpath)
-    return ctx
-
+from tlscerts import DAY, make_ca, make_leaf, server_context, write_pem  # noqa: E402
 
 UNIT = bytes((i * 7) % 251 for i in range(251))
 
@@ -286,9 +231,7 @@ def run(driver, work, extra):
     now = datetime.datetime.now(datetime.timezone.utc)
     ca, ca_key = make_ca("floe test CA")
     other, other_key = make_ca("unknown CA")
-    ca_path = os.path.join(work, "ca.pem")
-    with open(ca_path, "wb") as f:
-        f.write(ca.public_bytes(serialization.Encoding.PEM))
+    ca_path = write_pem(os.path.join(work, "ca.pem"), ca)
     os.mkdir(os.path.join(work, "cadir"))
     shutil.copy(ca_path, os.path.join(work, "cadir", "ca.pem"))
 
