@@ -2,7 +2,7 @@
 
 Debian's docker-compose (v1.29) must accept the file (`docker-compose config`); the resolved
 file must have every service floe needs, each in its role: Kafka in KRaft mode from a pinned
-apache/kafka image, MinIO with a one-shot service creating the bucket, floe built from
+apache/kafka image with a one-shot service creating the users topic, MinIO with a one-shot service creating the bucket, floe built from
 ports/docker/Dockerfile and run with /etc/floe/floe.conf, the sample producer from the same
 image, and Spark reading the table through Iceberg's Hadoop catalog on S3A; healthchecks and
 depends_on conditions order the start. ports/docker/floe.conf must pass `floe check` with the
@@ -31,7 +31,7 @@ FLOE_CONF = os.path.join(ROOT, "ports", "docker", "floe.conf")
 SPARK_CONF = os.path.join(ROOT, "ports", "docker", "spark", "spark-defaults.conf")
 
 # Variables the compose file reads from the environment: unset, so its defaults are checked.
-COMPOSE_VARS = ["MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "FLOE_BUCKET", "FLOE_TOPIC",
+COMPOSE_VARS = ["MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "FLOE_BUCKET",
                 "FLOE_PRODUCE_COUNT", "FLOE_PRODUCE_RATE", "FLOE_PRODUCE_KEYS"]
 
 
@@ -171,6 +171,11 @@ def problems(cfg):
         out.append(f"floe does not run `floe run -c /etc/floe/floe.conf`: {command_text(f)}")
     if kafka and not waits_for(services, fname, kafka[0], "service_healthy"):
         out.append("floe does not wait for Kafka to be healthy")
+    topic = find(services, lambda n, s: "kafka-topics.sh" in command_text(s)
+                 and "--create" in command_text(s))
+    if len(topic) != 1 or "--topic users " not in command_text(services[topic[0]]) + " " or \
+            not waits_for(services, fname, topic[0], "service_completed_successfully"):
+        out.append(f"floe does not wait for a service creating the users topic: {topic}")
     if bucket_svc and not waits_for(services, fname, bucket_svc[0],
                                     "service_completed_successfully"):
         out.append("floe does not wait for the bucket to be created")
@@ -310,6 +315,7 @@ roles = {
     "MinIO": lambda s: str(s.get("image", "")).startswith("minio/minio:")
     and "server" in command_text(s),
     "bucket": lambda s: "mc mb" in command_text(s),
+    "topic": lambda s: "kafka-topics.sh" in command_text(s),
     "floe": lambda s: isinstance(s.get("build"), dict),
     "producer": lambda s: command_text(s).startswith("floe-produce "),
     "query engine": lambda s: str(s.get("image", "")).startswith("apache/spark:"),
