@@ -159,7 +159,8 @@ def problems(cfg):
 
     # floe, built from this repository by ports/docker/Dockerfile.
     floe = find(services, lambda n, s: isinstance(s.get("build"), dict)
-                and s["build"].get("dockerfile") == "ports/docker/Dockerfile")
+                and s["build"].get("dockerfile") == "ports/docker/Dockerfile"
+                and not command_text(s).startswith("floe-produce "))
     if len(floe) != 1:
         out.append(f"one service built from ports/docker/Dockerfile: {floe}")
         return out
@@ -195,7 +196,7 @@ def problems(cfg):
         p = services[prod[0]]
         args = command_text(p).split()
         opt = {args[i]: args[i + 1] for i in range(1, len(args) - 1) if args[i].startswith("--")}
-        if p.get("image") != f.get("image") or "build" in p:
+        if p.get("image") != f.get("image") or p.get("build", f["build"]) != f["build"]:
             out.append("the producer does not use floe's image")
         if opt.get("--topic") != "users":
             out.append(f"the producer does not produce the users topic: {opt.get('--topic')}")
@@ -321,7 +322,8 @@ roles = {
     and "server" in command_text(s),
     "bucket": lambda s: "mc mb" in command_text(s),
     "topic": lambda s: "kafka-topics.sh" in command_text(s),
-    "floe": lambda s: isinstance(s.get("build"), dict),
+    "floe": lambda s: isinstance(s.get("build"), dict)
+    and not command_text(s).startswith("floe-produce "),
     "producer": lambda s: command_text(s).startswith("floe-produce "),
     "query engine": lambda s: str(s.get("image", "")).startswith("apache/spark:"),
 }
