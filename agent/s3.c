@@ -683,7 +683,7 @@ static void on_http_done(struct floe_http_request *req, int status)
             status = FLOE_HTTP_ETRUNCATED;
         } else {
             c->stats.bytes_sent += op->priv.body_len;
-            c->stats.bytes_received += op->size;
+            c->stats.bytes_received += op->kind == FLOE_S3_HEAD ? 0 : op->size;
             finish(op, 0);
             return;
         }
