@@ -19,10 +19,10 @@
  * MD5s ("<hex>-N").
  *
  * Retries: an operation is attempted until it succeeds, fails in a way that cannot succeed
- * (403, 404, 400, 405, 409 other than a conditional conflict, 412…), or its retry budget is
- * spent. Retried: HTTP 5xx, 429, S3 codes SlowDown / RequestTimeout / InternalError /
- * RequestTimeTooSkewed / ExpiredToken-free throttling codes, connection failures, timeouts,
- * resets and truncated or malformed responses. Each attempt is signed afresh (new x-amz-date).
+ * (403, 404, 400, 405, 409, 412…), or its retry budget is spent. Retried: HTTP 5xx, 408, 429,
+ * the throttling and transient S3 codes of floe_s3_classify (SlowDown, RequestTimeout,
+ * BadDigest…), connection failures, timeouts, resets and truncated or malformed responses.
+ * Each attempt is signed afresh (new x-amz-date); a body is hashed once.
  * The delay before attempt n+1 is uniform in [0, min(cap, base * 2^n)] ("full jitter").
  * Defaults (struct floe_s3_retry zeroed): base 100 ms, cap 20 s, 10 attempts — the CLI's
  * budget; the daemon sets max_attempts = FLOE_S3_RETRY_FOREVER for data not yet safe.
@@ -145,10 +145,12 @@ enum floe_s3_verdict {
  * HTTP layer's (0 when a response arrived, else a negative code), http_status the response's
  * status code, s3_code the Code of its XML error body ("" or NULL when none). 2xx is DONE;
  * transport failures (timeouts, resets, truncation, DNS, refused connections, malformed
- * responses), 5xx, 429 and the codes SlowDown, RequestTimeout, InternalError,
- * ServiceUnavailable, Throttling, ThrottlingException, RequestTimeTooSkewed and
- * OperationAborted are RETRY; other 3xx/4xx, -ECANCELED, -EINVAL and TLS verification are
- * FAIL. A 409 ConditionalRequestConflict is FAIL here (the caller decides: its own code). */
+ * responses, TLS failures other than verification), 5xx, 408, 429 and the codes SlowDown,
+ * RequestTimeout, InternalError, ServiceUnavailable, Throttling, ThrottlingException,
+ * RequestLimitExceeded, RequestTimeTooSkewed, OperationAborted and BadDigest (a body damaged
+ * on the way) are RETRY; other 3xx/4xx, -ECANCELED, -EINVAL, -ENOSPC, -EFBIG, -ENOMEM and
+ * certificate verification are FAIL. A 409 ConditionalRequestConflict is FAIL here (the op
+ * reports it with its own code). */
 enum floe_s3_verdict floe_s3_classify(int status, int http_status, const char *s3_code);
 
 /* floe_s3_backoff_ms(retry, attempt, rnd): the delay before attempt number attempt + 1 after
@@ -454,7 +456,8 @@ int floe_s3_sync_get_fd(struct floe_s3_sync *s, const char *bucket, const char *
                         uint64_t *size, char *err, size_t cap);
 
 /* floe_s3_sync_head(s, bucket, key, &size, err, cap): the object's size. Returns 0, -ENOENT
- * when there is no such object, other negative codes with err set. */
+ * when there is no such object (a HEAD's 404 has no body, so a missing bucket is -ENOENT
+ * too), other negative codes with err set. */
 int floe_s3_sync_head(struct floe_s3_sync *s, const char *bucket, const char *key,
                       uint64_t *size, char *err, size_t cap);
 
