@@ -34,8 +34,10 @@
  * caller-owned struct floe_s3_upload (about 180 KiB: the MD5s of FLOE_S3_MAX_PARTS parts); its
  * first multipart start allocates max_in_flight part requests (about 10 KiB each) and the
  * CompleteMultipartUpload body (about 800 KiB), kept until floe_s3_upload_release, so a
- * long-lived upload struct is reused without allocating. Response bodies go into caller buffers or sinks. Only the blocking facade's get
- * allocates (the returned object) and its open (the client, upload and listing workspaces).
+ * long-lived upload struct is reused without allocating. Response bodies go into caller
+ * buffers or sinks. The blocking facade allocates at open (client, 1 MiB listing buffer), at
+ * its first put_file (the upload struct), and per call only what its contract returns or needs
+ * for that call (get's object, delete's request body).
  *
  * Secrets (secret key, session token, Authorization) are never logged.
  */
