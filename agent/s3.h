@@ -6,8 +6,8 @@
  *   - pure helpers (no I/O, unit-tested): endpoint parsing and addressing, s3:// URIs, the
  *     retry verdict and backoff schedule, multipart planning, credential resolution;
  *   - struct floe_s3_client: one floe_http_client, the signing settings and credentials, a
- *     retry timer; operations are caller-owned structs started on it (s3.c, s3_ops.c,
- *     s3_multipart.c, s3_retry.c);
+ *     retry timer; operations are caller-owned structs started on it (s3.c; multipart in
+ *     s3_multipart.c; the pure parts in s3_addr.c and s3_retry.c);
  *   - struct floe_s3_sync: a private loop and client, one blocking call at a time (s3_sync.c).
  *
  * Integrity: every PUT and UploadPart carries Content-MD5, so S3 (and moto, MinIO) rejects a
