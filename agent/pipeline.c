@@ -294,8 +294,10 @@ static void after_commit(uv_work_t *req, int status)
         p->retries = 0;
         if (p->job.snapshot >= 0) {
             p->stats.commits++;
-            FLOE_INFO(MODULE, "committed\tsnapshot=%" PRId64 " rows=%" PRIu64 " offsets=%s",
-                      p->job.snapshot, p->job.rows, p->job.value);
+            FLOE_INFO(MODULE,
+                      "committed\tsnapshot=%" PRId64 " rows=%" PRIu64 " ms=%" PRIu64 " offsets=%s",
+                      p->job.snapshot, p->job.rows, uv_now(p->loop) - p->job.started_ms,
+                      p->job.value);
         }
         if (p->kafka_open) {
             floe_kafka_commit(&p->kafka, list);
@@ -338,6 +340,7 @@ static bool start_flush(struct floe_pipeline *p)
     if (!p->up_open) {
         return false;
     }
+    FLOE_DEBUG(MODULE, "flush\trows=%" PRIu64, floe_upsert_rows(&p->up));
     p->job.n = 0;
     for (int i = 0; i < p->nparts; i++) {
         struct floe_pipeline_part *q = &p->parts[i];
@@ -363,6 +366,8 @@ static bool start_flush(struct floe_pipeline *p)
         return false;
     }
     p->job.rc = 0;
+    uv_update_time(p->loop);
+    p->job.started_ms = uv_now(p->loop);
     p->job.conflict = false;
     p->job.snapshot = -1;
     p->job.err[0] = '\0';

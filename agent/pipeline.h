@@ -103,6 +103,7 @@ struct floe_pipeline {
         bool conflict;
         int64_t snapshot;
         uint64_t rows;
+        uint64_t started_ms;
         char err[1100];
     } job;
     struct floe_pipeline_stats stats;
