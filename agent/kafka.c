@@ -21,10 +21,8 @@
 
 /* floe's defaults for librdkafka's buffers; rdkafka.<name> overrides them. */
 static const char *const defaults[][2] = {
-    {"queued.max.messages.kbytes", "4096"},
-    {"fetch.max.bytes", "2097152"},
-    {"max.partition.fetch.bytes", "524288"},
-    {"receive.message.max.bytes", "3146752"},
+    {"queued.max.messages.kbytes", "4096"},  {"fetch.max.bytes", "2097152"},
+    {"max.partition.fetch.bytes", "524288"}, {"receive.message.max.bytes", "3146752"},
     {"socket.keepalive.enable", "true"},
 };
 
@@ -189,7 +187,8 @@ static void report(struct floe_kafka *k, int code, bool fatal, const char *what)
         k->errs[slot].last_ms = 0;
         k->errs[slot].suppressed = 0;
     }
-    if (!fatal && k->errs[slot].last_ms && now - k->errs[slot].last_ms < FLOE_KAFKA_ERROR_EVERY_MS) {
+    if (!fatal && k->errs[slot].last_ms &&
+        now - k->errs[slot].last_ms < FLOE_KAFKA_ERROR_EVERY_MS) {
         k->errs[slot].suppressed++;
         return;
     }
@@ -279,8 +278,7 @@ static void other_event(struct floe_kafka *k, rd_kafka_event_t *ev)
 /* Can the drain go on? */
 static bool draining(const struct floe_kafka *k)
 {
-    return k->state == FLOE_KAFKA_CLOSING ||
-           (k->state == FLOE_KAFKA_RUNNING && !k->paused);
+    return k->state == FLOE_KAFKA_CLOSING || (k->state == FLOE_KAFKA_RUNNING && !k->paused);
 }
 
 static void idle_stop(struct floe_kafka *k)
@@ -400,9 +398,11 @@ void floe_kafka_revoke_done(struct floe_kafka *k)
         return;
     }
     if (k->cooperative) {
-        rd_kafka_error_t *e = k->revoking ? rd_kafka_incremental_unassign(k->rk, k->revoking) : NULL;
+        rd_kafka_error_t *e =
+            k->revoking ? rd_kafka_incremental_unassign(k->rk, k->revoking) : NULL;
         if (e) {
-            FLOE_WARN("kafka", "cannot unassign partitions\terror=\"%s\"", rd_kafka_error_string(e));
+            FLOE_WARN("kafka", "cannot unassign partitions\terror=\"%s\"",
+                      rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);
         }
     } else {

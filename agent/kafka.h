@@ -79,11 +79,11 @@ struct floe_kafka {
     uv_idle_t idle;
     int open_handles;
     enum floe_kafka_state state;
-    bool paused;      /* by the owner */
-    bool idle_active; /* a drain is continued by the idle handle */
-    bool cooperative; /* the group's rebalance protocol */
-    rd_kafka_event_t *ev;         /* the fetch event being handed out, or NULL */
-    const rd_kafka_message_t *msg; /* its next message, not yet taken (held), or NULL */
+    bool paused;                               /* by the owner */
+    bool idle_active;                          /* a drain is continued by the idle handle */
+    bool cooperative;                          /* the group's rebalance protocol */
+    rd_kafka_event_t *ev;                      /* the fetch event being handed out, or NULL */
+    const rd_kafka_message_t *msg;             /* its next message, not yet taken (held), or NULL */
     rd_kafka_topic_partition_list_t *revoking; /* partitions being revoked (owned) */
     struct floe_kafka_handler h;
     void *ctx;

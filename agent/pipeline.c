@@ -190,8 +190,7 @@ static int open_upsert(struct floe_pipeline *p)
     if (rc == -ENOENT) {
         rc = floe_table_create(&p->table, cfg, &created);
         if (rc == 0 && created) {
-            FLOE_INFO(MODULE, "table created\ttable=%s.%s", cfg->table.namespace_,
-                      cfg->table.name);
+            FLOE_INFO(MODULE, "table created\ttable=%s.%s", cfg->table.namespace_, cfg->table.name);
         }
     }
     if (rc < 0) {
@@ -249,7 +248,7 @@ static void restart_at_table(struct floe_pipeline *p)
         rd_kafka_topic_partition_list_add(list, p->topic, q->id)->offset =
             at >= 0 ? at
                     : (strcmp(p->cfg->kafka.start, "latest") == 0 ? RD_KAFKA_OFFSET_END
-                                                                   : RD_KAFKA_OFFSET_BEGINNING);
+                                                                  : RD_KAFKA_OFFSET_BEGINNING);
     }
     cJSON_Delete(map);
     floe_kafka_drop_held(&p->kafka);
@@ -320,8 +319,9 @@ static void after_commit(uv_work_t *req, int status)
         uint64_t wait = 1000u << (p->retries < 5 ? p->retries : 5);
         wait = wait > RETRY_MAX_MS ? RETRY_MAX_MS : wait;
         p->retries++;
-        FLOE_ERROR(MODULE, "commit failed; the rows stay buffered and the commit is retried\t"
-                           "error=\"%s\" retry_ms=%" PRIu64 " attempt=%u",
+        FLOE_ERROR(MODULE,
+                   "commit failed; the rows stay buffered and the commit is retried\t"
+                   "error=\"%s\" retry_ms=%" PRIu64 " attempt=%u",
                    p->job.err, wait, p->retries);
         p->state = FLOE_PIPELINE_BACKOFF;
         uv_timer_start(&p->retry_timer, on_retry, wait, 0);
@@ -355,8 +355,8 @@ static bool start_flush(struct floe_pipeline *p)
                 p->job.parts = n;
                 p->job.cap = cap;
             }
-            p->job.parts[p->job.n++] = (struct floe_pipeline_job_part){q->id, q->committed,
-                                                                        q->next};
+            p->job.parts[p->job.n++] =
+                (struct floe_pipeline_job_part){q->id, q->committed, q->next};
         }
     }
     bool files = p->up.pdata.n + p->up.pdels.n + p->up.pglobs.n > 0;
@@ -403,7 +403,6 @@ static void on_flush_timer(uv_timer_t *t)
     advance(p);
 }
 
-
 static void on_handle_closed(uv_handle_t *h)
 {
     struct floe_pipeline *p = h->data;
@@ -449,10 +448,10 @@ static void rebuild(struct floe_pipeline *p)
     if (floe_dead_letter_open(&p->dead, p->cfg) < 0) {
         FLOE_WARN(MODULE, "dead-letter file not reopened after the reload");
     }
-    FLOE_INFO(MODULE, "reload applied\tflush_rows=%" PRId64 " flush_bytes=%" PRIu64
-                      " flush_every_ms=%" PRIu64,
-              p->cfg->limits.flush_rows, p->cfg->limits.flush_bytes,
-              p->cfg->limits.flush_every_ms);
+    FLOE_INFO(MODULE,
+              "reload applied\tflush_rows=%" PRId64 " flush_bytes=%" PRIu64
+              " flush_every_ms=%" PRIu64,
+              p->cfg->limits.flush_rows, p->cfg->limits.flush_bytes, p->cfg->limits.flush_every_ms);
 }
 
 static void advance(struct floe_pipeline *p)
@@ -592,7 +591,7 @@ static void on_assign(void *ctx, rd_kafka_topic_partition_list_t *parts)
     cJSON *map = table_offsets(p->table.meta, p->offsets_key);
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_copy(parts);
     int64_t start = strcmp(p->cfg->kafka.start, "latest") == 0 ? RD_KAFKA_OFFSET_END
-                                                                : RD_KAFKA_OFFSET_BEGINNING;
+                                                               : RD_KAFKA_OFFSET_BEGINNING;
     for (int i = 0; i < list->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &list->elems[i];
         struct floe_pipeline_part *q = part_find(p, tp->partition, true);
@@ -642,8 +641,8 @@ static int open_kafka(struct floe_pipeline *p)
         return rc;
     }
     p->kafka_open = true;
-    FLOE_INFO(MODULE, "consuming\ttopic=%s group=%s brokers=\"%s\"", p->topic,
-              p->cfg->kafka.group, p->cfg->kafka.brokers);
+    FLOE_INFO(MODULE, "consuming\ttopic=%s group=%s brokers=\"%s\"", p->topic, p->cfg->kafka.group,
+              p->cfg->kafka.brokers);
     return 0;
 }
 
