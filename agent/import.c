@@ -27,6 +27,7 @@
 #include "deadletter.h"
 #include "decode.h"
 #include "lines.h"
+#include "record.h"
 #include "table.h"
 #include "upsert.h"
 
@@ -114,7 +115,7 @@ static void on_long(void *ctx, uint64_t lineno)
 static int on_line(void *ctx, const uint8_t *line, size_t n, uint64_t lineno)
 {
     struct import_run *r = ctx;
-    char why[256];
+    char why[FLOE_DECODE_REASON_MAX + 64];
     size_t i = 0;
     while (i < n && (line[i] == ' ' || line[i] == '\t')) {
         i++;
@@ -123,28 +124,21 @@ static int on_line(void *ctx, const uint8_t *line, size_t n, uint64_t lineno)
         return 0;
     }
     r->rows_in++;
-    if (floe_decode(&r->dec, line, n, &r->row) < 0) {
-        reject(r, lineno, r->row.reason, line, n, n);
-        return 0;
-    }
-    if (floe_rules_check(&r->cfg->validate.rules, &r->up.data_w.bound, &r->row, why,
-                         sizeof(why)) < 0) {
-        reject(r, lineno, why, line, n, n);
-        return 0;
-    }
-    int rc = floe_upsert_add(&r->up, &r->row, why, sizeof(why));
+    int rc = floe_record_apply(&r->up, &r->dec, &r->cfg->validate.rules, &r->row, line, n, why,
+                               sizeof(why));
     if (rc == -ENOSPC) {
         if ((rc = commit(r)) < 0) {
             r->failed = true;
             return rc;
         }
-        rc = floe_upsert_add(&r->up, &r->row, why, sizeof(why));
+        rc = floe_record_apply(&r->up, &r->dec, &r->cfg->validate.rules, &r->row, line, n, why,
+                               sizeof(why));
         if (rc == -ENOSPC) {
             snprintf(why, sizeof(why), "record larger than the batch memory (limits.memory)");
-            rc = -EINVAL;
+            rc = FLOE_RECORD_REJECTED;
         }
     }
-    if (rc == -EINVAL) {
+    if (rc == FLOE_RECORD_REJECTED) {
         reject(r, lineno, why, line, n, n);
         return 0;
     }
@@ -152,7 +146,7 @@ static int on_line(void *ctx, const uint8_t *line, size_t n, uint64_t lineno)
         r->failed = true;
         return rc;
     }
-    if (rc == FLOE_UPSERT_STALE) {
+    if (rc == FLOE_RECORD_STALE) {
         progress(r, false);
         return 0;
     }

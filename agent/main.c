@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "agent.h"
+#include "pipeline.h"
 #include "config.h"
 #include "convert.h"
 #include "import.h"
@@ -175,7 +176,13 @@ static int cmd_run(int argc, char **argv)
     }
     FLOE_INFO("agent", "started\tversion=%s pid=%d config=\"%s\" table=%s.%s", FLOE_VERSION,
               (int)uv_os_getpid(), cfg->path, cfg->table.namespace_, cfg->table.name);
+    struct floe_pipeline pipeline;
+    bool failed = floe_pipeline_start(&pipeline, &agent) < 0;
+    if (failed) {
+        floe_agent_stop(&agent); /* closes what the pipeline opened */
+    }
     uv_run(&loop, UV_RUN_DEFAULT);
+    failed = failed || pipeline.failed;
     if (agent.stop_timed_out) {
         floe_agent_close_rest(&agent);
     }
@@ -183,10 +190,11 @@ static int cmd_run(int argc, char **argv)
     if (rc < 0) {
         FLOE_ERROR("agent", "loop closed with handles still open\terror=\"%s\"", uv_strerror(rc));
     }
+    floe_pipeline_free(&pipeline);
     floe_agent_free(&agent);
     floe_env_clear();
     FLOE_INFO("agent", "exit");
-    return rc < 0 ? 1 : 0;
+    return rc < 0 || failed ? 1 : 0;
 }
 
 static int run_import(struct floe_config *cfg, void *arg)

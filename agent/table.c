@@ -1054,6 +1054,13 @@ int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
         if (carried.n) {
             memcpy(rows + nms, carried.rows, carried.n * sizeof(*rows));
         }
+        /* The caller's check sees the parent this attempt builds on (table.h). */
+        if (t->check && (rc = t->check(t->check_ctx, t->meta)) < 0) {
+            if (!t->err[0]) {
+                fail(t, "commit refused by its check: %s", strerror(-rc));
+            }
+            goto done;
+        }
         snprintf(list, path_cap, "%s/metadata/snap-%" PRId64 "-%d-%s.avro", t->cat->table_dir, id,
                  attempt + 1, commit_uuid);
         const struct floe_meta_snapshot *parent =

@@ -27,12 +27,20 @@
 #include "manifest.h"
 #include "table_meta.h"
 
+/* A check run by floe_table_commit before each attempt, with t->meta holding the snapshot the
+ * attempt builds on (the current one, or a winner's after a lost race). It may rewrite the
+ * contents of summary values it owns (a writer's offsets merged with the parent's, say); a
+ * negative return refuses the commit, which then fails with that code and commits nothing. */
+typedef int (*floe_table_check_fn)(void *ctx, const struct floe_meta *meta);
+
 struct floe_table {
     struct floe_catalog *cat;
     struct floe_meta *meta; /* NULL until loaded or created */
     int64_t version;        /* of the loaded metadata file */
     char *metadata_location;
     char err[1024]; /* the last failure, for messages */
+    floe_table_check_fn check; /* optional, see above; NULL by default */
+    void *check_ctx;
 };
 
 /* One data file written and not yet committed; owns its strings and metrics. */

@@ -1,0 +1,145 @@
+/* kafka.h — the Kafka source: a librdkafka consumer group bridged onto the libuv loop.
+ *
+ * librdkafka runs its broker threads; everything it reports (messages, rebalances, errors,
+ * logs, offset-commit results) arrives on the consumer queue, which is bridged onto the loop
+ * with rd_kafka_queue_io_event_enable(): librdkafka writes a byte to a pipe when the queue
+ * becomes non-empty, a uv_poll watches the pipe, and the queue is drained without blocking, in
+ * slices of at most FLOE_KAFKA_SLICE events so timers and signals keep running (an idle
+ * handle continues a drain that a slice cut short).
+ *
+ * Rebalances go to the owner: on an assignment it decides each partition's start offset (the
+ * pipeline reads them from the table) and calls floe_kafka_assign() before returning; on a
+ * revocation it flushes what it holds for those partitions and calls floe_kafka_revoke_done()
+ * when that has landed — the rebalance does not complete before. The protocol is librdkafka's
+ * default, eager (range,roundrobin: every partition is revoked, then the new assignment
+ * given); a cooperative assignor set through rdkafka.partition.assignment.strategy is handled
+ * too (incremental assign and unassign).
+ *
+ * The owner can stop draining (floe_kafka_pause(): the assignment's fetchers pause as well)
+ * and resume later; a message handed to it can be refused (FLOE_KAFKA_HOLD) and is handed
+ * again first after the next resume. Offsets are never stored or committed by librdkafka on
+ * its own: the table holds them; floe_kafka_commit() reports them to the group afterwards,
+ * asynchronously, for lag tools.
+ *
+ * Memory: librdkafka's buffers are capped by the defaults below (overridable with
+ * rdkafka.<name>): queued.max.messages.kbytes 4096 (the pre-fetch queue), fetch.max.bytes 2M,
+ * max.partition.fetch.bytes 512K, receive.message.max.bytes 3M — about 10 MiB in the worst
+ * case, outside limits.memory (README "Running the pipeline").
+ *
+ * Broker errors are logged at most once per FLOE_KAFKA_ERROR_EVERY_MS for each error code
+ * (the next line counts those left out); librdkafka reconnects on its own.
+ */
+#ifndef FLOE_KAFKA_H
+#define FLOE_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+
+#define FLOE_KAFKA_SLICE 512
+#define FLOE_KAFKA_ERROR_EVERY_MS 10000
+
+/* What the owner's message callback did with a message. */
+enum floe_kafka_verdict {
+    FLOE_KAFKA_NEXT = 0,  /* taken; hand the next one */
+    FLOE_KAFKA_PAUSE = 1, /* taken; stop draining (the owner has called floe_kafka_pause) */
+    FLOE_KAFKA_HOLD = 2,  /* not taken; stop draining and hand it again after the resume */
+};
+
+struct floe_kafka_handler {
+    /* A message (m->err is 0; borrowed for the call). Returns a verdict. */
+    enum floe_kafka_verdict (*message)(void *ctx, const rd_kafka_message_t *m);
+    /* Partitions assigned (borrowed for the call): the owner sets each one's offset and calls
+     * floe_kafka_assign(k, parts) before returning (or with NULL to refuse them all). */
+    void (*assign)(void *ctx, rd_kafka_topic_partition_list_t *parts);
+    /* Partitions revoked (borrowed for the call): draining stops until the owner calls
+     * floe_kafka_revoke_done(), possibly later, from another callback. */
+    void (*revoke)(void *ctx, const rd_kafka_topic_partition_list_t *parts);
+};
+
+enum floe_kafka_state {
+    FLOE_KAFKA_RUNNING,
+    FLOE_KAFKA_REVOKING, /* waiting for floe_kafka_revoke_done */
+    FLOE_KAFKA_CLOSING,  /* leaving the group; messages are dropped */
+    FLOE_KAFKA_CLOSED,
+};
+
+typedef void (*floe_kafka_closed_fn)(void *ctx);
+
+struct floe_kafka {
+    uv_loop_t *loop;
+    rd_kafka_t *rk;
+    rd_kafka_queue_t *queue; /* the consumer queue (the main queue is forwarded to it) */
+    int fds[2];              /* the wake-up pipe: librdkafka writes [1], the loop reads [0] */
+    uv_poll_t poll;
+    uv_idle_t idle;
+    int open_handles;
+    enum floe_kafka_state state;
+    bool paused;                               /* by the owner */
+    bool idle_active;                          /* a drain is continued by the idle handle */
+    bool cooperative;                          /* the group's rebalance protocol */
+    rd_kafka_event_t *ev;                      /* the fetch event being handed out, or NULL */
+    const rd_kafka_message_t *msg;             /* its next message, not yet taken (held), or NULL */
+    rd_kafka_topic_partition_list_t *revoking; /* partitions being revoked (owned) */
+    struct floe_kafka_handler h;
+    void *ctx;
+    floe_kafka_closed_fn closed_cb;
+    void *closed_ctx;
+    /* Error rate limiting: the last time each kind was logged, and how many were not. */
+    struct {
+        int code;
+        uint64_t last_ms;
+        uint64_t suppressed;
+    } errs[8];
+    uint64_t messages; /* handed to the owner and taken */
+    uint64_t errors;   /* broker and consumer errors reported by librdkafka */
+};
+
+/* floe_kafka_open(k, loop, cfg, h, ctx, err, cap): creates the consumer for cfg's [kafka]
+ * (brokers, group, start, rdkafka.* after floe's defaults; enable.auto.commit and
+ * enable.auto.offset.store forced off), subscribes to kafka.topic and starts watching the
+ * queue on loop. h and ctx are copied/borrowed for k's life. Returns 0; -EINVAL (a property
+ * librdkafka refuses) or -EIO/-errno, with the reason in err[0..cap). On failure nothing is
+ * left open. */
+int floe_kafka_open(struct floe_kafka *k, uv_loop_t *loop, const struct floe_config *cfg,
+                    const struct floe_kafka_handler *h, void *ctx, char *err, size_t cap);
+
+/* floe_kafka_assign(k, parts): takes parts (borrowed; offsets set: an offset, or
+ * RD_KAFKA_OFFSET_BEGINNING/END) as the assignment — added to it under a cooperative
+ * protocol. NULL: no partitions. Also used outside a rebalance to restart the current
+ * assignment at new offsets (messages already fetched are dropped). Returns 0 or -EIO. */
+int floe_kafka_assign(struct floe_kafka *k, const rd_kafka_topic_partition_list_t *parts);
+
+/* floe_kafka_revoke_done(k): the owner has flushed the revoked partitions: they are
+ * unassigned and draining resumes (unless paused). */
+void floe_kafka_revoke_done(struct floe_kafka *k);
+
+/* floe_kafka_pause(k): stops draining and pauses fetching of the current assignment.
+ * floe_kafka_resume(k) undoes it (a held message is handed first). Both idempotent. */
+void floe_kafka_pause(struct floe_kafka *k);
+void floe_kafka_resume(struct floe_kafka *k);
+
+/* floe_kafka_drop_held(k): forgets a held message (after the owner restarted the
+ * assignment at other offsets). */
+void floe_kafka_drop_held(struct floe_kafka *k);
+
+/* floe_kafka_commit(k, offsets): commits offsets (borrowed: next offsets to read) to the
+ * group, asynchronously; a failure is logged at debug level only (the table holds the truth).
+ */
+void floe_kafka_commit(struct floe_kafka *k, const rd_kafka_topic_partition_list_t *offsets);
+
+/* floe_kafka_close(k, cb, ctx): leaves the group without blocking the loop (messages still
+ * queued are dropped, a revocation is answered at once), then closes the handles and destroys
+ * the consumer; cb(ctx) runs once everything is released. Not from inside k's callbacks. */
+void floe_kafka_close(struct floe_kafka *k, floe_kafka_closed_fn cb, void *ctx);
+
+/* floe_kafka_abandon(k): after the loop was stopped with k still open (shutdown
+ * timeout): destroys the consumer at once without leaving the group. Handles are left for
+ * floe_agent_close_rest(). */
+void floe_kafka_abandon(struct floe_kafka *k);
+
+#endif

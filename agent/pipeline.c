@@ -1,0 +1,755 @@
+/* pipeline.c — `floe run`: the Kafka source, the record path and the commits (pipeline.h).
+ *
+ * One state machine: IDLE (draining, or paused waiting for a flush), COMMITTING (the job owns
+ * the upsert and the table on a worker; the loop touches neither), BACKOFF (a failed commit
+ * waits for its retry), CLOSING and CLOSED. advance() decides what comes next whenever the
+ * machine is IDLE: a wanted flush, then a pending revocation, a rebuild after a reload, the
+ * stop, and otherwise resuming the consumer.
+ */
+#include "pipeline.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "record.h"
+
+#define MODULE "pipeline"
+#define MAX_RECORD (1u << 20)
+#define RETRY_MAX_MS 30000
+#define OFFSETS_VALUE_CAP (64 * 1024) /* about 2,000 partitions in one map */
+
+static void advance(struct floe_pipeline *p);
+static bool start_flush(struct floe_pipeline *p);
+static void on_retry(uv_timer_t *t);
+static void on_kafka_closed(void *ctx);
+static int open_kafka(struct floe_pipeline *p);
+
+static bool cfg_equal(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+static struct floe_pipeline_part *part_find(struct floe_pipeline *p, int32_t id, bool add)
+{
+    for (int i = 0; i < p->nparts; i++) {
+        if (p->parts[i].id == id) {
+            return &p->parts[i];
+        }
+    }
+    if (!add) {
+        return NULL;
+    }
+    if (p->nparts == p->capparts) {
+        int cap = p->capparts ? p->capparts * 2 : 16;
+        struct floe_pipeline_part *n = realloc(p->parts, (size_t)cap * sizeof(*n));
+        if (!n) {
+            return NULL;
+        }
+        p->parts = n;
+        p->capparts = cap;
+    }
+    struct floe_pipeline_part *q = &p->parts[p->nparts++];
+    *q = (struct floe_pipeline_part){id, -1, -1, false};
+    return q;
+}
+
+/* The table's offsets map (newest ancestor carrying it), parsed; NULL when there is none. */
+static cJSON *table_offsets(const struct floe_meta *meta, const char *key)
+{
+    if (!meta) {
+        return NULL;
+    }
+    const char *v = floe_meta_snapshot_ancestor_summary(meta, key, NULL);
+    if (!v) {
+        return NULL;
+    }
+    cJSON *j = cJSON_Parse(v);
+    if (!j || !cJSON_IsObject(j)) {
+        FLOE_WARN(MODULE, "offsets in the table's summary are not a JSON object; ignored\tkey=%s",
+                  key);
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* The offset of partition id in a parsed map, or -1. */
+static int64_t map_get(const cJSON *map, int32_t id)
+{
+    char name[16];
+    snprintf(name, sizeof(name), "%" PRId32, id);
+    const cJSON *v = map ? cJSON_GetObjectItemCaseSensitive(map, name) : NULL;
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9.0e15) {
+        return -1;
+    }
+    return (int64_t)v->valuedouble;
+}
+
+/* ---- The commit job (runs on a worker: touches only p->job, p->up and p->table). ---- */
+
+struct map_entry {
+    int64_t id, next;
+};
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const struct map_entry *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* floe_table_check_fn: checks the parent's offsets against the job's bases and writes the
+ * merged map into the summary value. */
+static int check_offsets(void *ctx, const struct floe_meta *meta)
+{
+    struct floe_pipeline *p = ctx;
+    cJSON *map = table_offsets(meta, p->offsets_key);
+    int n = 0, cap = p->job.n + (map ? cJSON_GetArraySize(map) : 0);
+    struct map_entry *e = calloc((size_t)cap + 1, sizeof(*e));
+    int rc = 0;
+    if (!e) {
+        cJSON_Delete(map);
+        return -ENOMEM;
+    }
+    for (int i = 0; i < p->job.n; i++) {
+        struct floe_pipeline_job_part *jp = &p->job.parts[i];
+        if (map_get(map, jp->id) != jp->base) {
+            p->job.conflict = true;
+            snprintf(p->job.err, sizeof(p->job.err),
+                     "partition %" PRId32 " is at offset %" PRId64
+                     " in the table, the batch started at %" PRId64,
+                     jp->id, map_get(map, jp->id), jp->base);
+            rc = -ESTALE;
+            goto done;
+        }
+        e[n++] = (struct map_entry){jp->id, jp->next};
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, map)
+    {
+        char *end;
+        long long id = strtoll(it->string, &end, 10);
+        if (*end || end == it->string || !cJSON_IsNumber(it) || id < 0 || id > INT32_MAX) {
+            continue;
+        }
+        bool ours = false;
+        for (int i = 0; i < p->job.n; i++) {
+            ours = ours || p->job.parts[i].id == id;
+        }
+        if (!ours && n < cap) {
+            e[n++] = (struct map_entry){id, (int64_t)it->valuedouble};
+        }
+    }
+    qsort(e, (size_t)n, sizeof(*e), cmp_entry);
+    size_t at = 0;
+    p->job.value[at++] = '{';
+    for (int i = 0; i < n; i++) {
+        int w = snprintf(p->job.value + at, p->job.value_cap - at, "%s\"%" PRId64 "\":%" PRId64,
+                         i ? "," : "", e[i].id, e[i].next);
+        if (w < 0 || (size_t)w + 2 >= p->job.value_cap - at) {
+            snprintf(p->job.err, sizeof(p->job.err), "too many partitions for the offsets map");
+            rc = -ENOSPC;
+            goto done;
+        }
+        at += (size_t)w;
+    }
+    p->job.value[at++] = '}';
+    p->job.value[at] = '\0';
+done:
+    free(e);
+    cJSON_Delete(map);
+    return rc;
+}
+
+static void commit_work(uv_work_t *req)
+{
+    struct floe_pipeline *p = req->data;
+    struct floe_meta_kv kv = {p->offsets_key, p->job.value};
+    p->job.rows = floe_upsert_rows(&p->up);
+    p->table.check = check_offsets;
+    p->table.check_ctx = p;
+    p->job.rc = floe_upsert_commit(&p->up, &kv, 1, &p->job.snapshot);
+    p->table.check = NULL;
+    if (p->job.rc < 0 && !p->job.conflict) {
+        snprintf(p->job.err, sizeof(p->job.err), "%s", p->up.err);
+    }
+}
+
+/* ---- Building and rebuilding the write path ---- */
+
+static int open_upsert(struct floe_pipeline *p)
+{
+    const struct floe_config *cfg = p->cfg;
+    char changes[2048];
+    bool created = false;
+    int rc = floe_table_load(&p->table);
+    if (rc == -ENOENT) {
+        rc = floe_table_create(&p->table, cfg, &created);
+        if (rc == 0 && created) {
+            FLOE_INFO(MODULE, "table created\ttable=%s.%s", cfg->table.namespace_, cfg->table.name);
+        }
+    }
+    if (rc < 0) {
+        FLOE_ERROR(MODULE, "cannot open the table\terror=\"%s\"", p->table.err);
+        return rc;
+    }
+    if ((rc = floe_table_check_spec(&p->table, cfg)) < 0) {
+        FLOE_ERROR(MODULE, "table spec differs from the config\terror=\"%s\"", p->table.err);
+        return rc;
+    }
+    if ((rc = floe_table_evolve(&p->table, cfg, changes, sizeof(changes))) < 0) {
+        FLOE_ERROR(MODULE, "schema change refused\terror=\"%s\"", p->table.err);
+        return rc;
+    }
+    if (changes[0]) {
+        FLOE_INFO(MODULE, "schema updated\tchanges=\"%s\"", changes);
+    }
+    uint64_t memory = cfg->limits.memory;
+    if (cfg->table.key && *cfg->table.key) {
+        memory -= cfg->dedup.memory; /* the config check keeps 4M or more */
+    }
+    if ((rc = floe_upsert_init(&p->up, cfg, &p->table, memory)) < 0) {
+        FLOE_ERROR(MODULE, "cannot prepare the write path\terror=\"%s\"", p->up.err);
+        floe_upsert_free(&p->up);
+        return rc;
+    }
+    p->up_open = true;
+    floe_decoder_init(&p->dec, &p->up.data_w.bound);
+    return 0;
+}
+
+static void close_upsert(struct floe_pipeline *p)
+{
+    if (p->up_open) {
+        floe_upsert_free(&p->up);
+        p->up_open = false;
+    }
+}
+
+/* Restarts every assigned partition at the table's offset (after a refused commit). */
+static void restart_at_table(struct floe_pipeline *p)
+{
+    if (floe_table_load(&p->table) < 0) {
+        FLOE_WARN(MODULE, "cannot reload the table\terror=\"%s\"", p->table.err);
+    }
+    cJSON *map = table_offsets(p->table.meta, p->offsets_key);
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(p->nparts + 1);
+    for (int i = 0; i < p->nparts; i++) {
+        struct floe_pipeline_part *q = &p->parts[i];
+        if (!q->assigned) {
+            continue;
+        }
+        int64_t at = map_get(map, q->id);
+        q->committed = q->next = at;
+        rd_kafka_topic_partition_list_add(list, p->topic, q->id)->offset =
+            at >= 0 ? at
+                    : (strcmp(p->cfg->kafka.start, "latest") == 0 ? RD_KAFKA_OFFSET_END
+                                                                  : RD_KAFKA_OFFSET_BEGINNING);
+    }
+    cJSON_Delete(map);
+    floe_kafka_drop_held(&p->kafka);
+    p->held = false;
+    if (p->kafka.cooperative) {
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(p->kafka.rk, list, 5000);
+        if (e) {
+            FLOE_ERROR(MODULE, "cannot seek\terror=\"%s\"", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
+    } else {
+        floe_kafka_assign(&p->kafka, list);
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    p->dirty = 0;
+}
+
+static void fatal(struct floe_pipeline *p, const char *what)
+{
+    FLOE_ERROR(MODULE, "the pipeline cannot go on; stopping\terror=\"%s\"", what);
+    p->failed = true;
+    floe_agent_stop(p->agent);
+}
+
+static void after_commit(uv_work_t *req, int status)
+{
+    struct floe_pipeline *p = req->data;
+    p->state = FLOE_PIPELINE_IDLE;
+    if (status == UV_ECANCELED) {
+        p->job.rc = -ECANCELED;
+    }
+    if (p->job.rc == 0) {
+        rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(p->job.n + 1);
+        for (int i = 0; i < p->job.n; i++) {
+            struct floe_pipeline_part *q = part_find(p, p->job.parts[i].id, false);
+            if (q) {
+                q->committed = p->job.parts[i].next;
+            }
+            rd_kafka_topic_partition_list_add(list, p->topic, p->job.parts[i].id)->offset =
+                p->job.parts[i].next;
+        }
+        p->retries = 0;
+        if (p->job.snapshot >= 0) {
+            p->stats.commits++;
+            FLOE_INFO(MODULE,
+                      "committed\tsnapshot=%" PRId64 " rows=%" PRIu64 " ms=%" PRIu64 " offsets=%s",
+                      p->job.snapshot, p->job.rows, uv_now(p->loop) - p->job.started_ms,
+                      p->job.value);
+        }
+        if (p->kafka_open) {
+            floe_kafka_commit(&p->kafka, list);
+        }
+        rd_kafka_topic_partition_list_destroy(list);
+    } else if (p->job.conflict) {
+        p->stats.conflicts++;
+        FLOE_WARN(MODULE,
+                  "commit refused: another writer has committed these records; the batch is "
+                  "dropped and read again from the table's offsets\treason=\"%s\"",
+                  p->job.err);
+        close_upsert(p);
+        if (open_upsert(p) < 0) {
+            fatal(p, "cannot rebuild the write path");
+            return;
+        }
+        restart_at_table(p);
+    } else {
+        p->stats.failures++;
+        uint64_t wait = 1000u << (p->retries < 5 ? p->retries : 5);
+        wait = wait > RETRY_MAX_MS ? RETRY_MAX_MS : wait;
+        p->retries++;
+        FLOE_ERROR(MODULE,
+                   "commit failed; the rows stay buffered and the commit is retried\t"
+                   "error=\"%s\" retry_ms=%" PRIu64 " attempt=%u",
+                   p->job.err, wait, p->retries);
+        p->state = FLOE_PIPELINE_BACKOFF;
+        uv_timer_start(&p->retry_timer, on_retry, wait, 0);
+        return;
+    }
+    if (p->progress) {
+        p->progress(p->progress_ctx, &p->stats);
+    }
+    advance(p);
+}
+
+/* Starts a commit of what is buffered. Returns true when a commit job was started. */
+static bool start_flush(struct floe_pipeline *p)
+{
+    uv_timer_stop(&p->flush_timer);
+    if (!p->up_open) {
+        return false;
+    }
+    FLOE_DEBUG(MODULE, "flush\trows=%" PRIu64, floe_upsert_rows(&p->up));
+    p->job.n = 0;
+    for (int i = 0; i < p->nparts; i++) {
+        struct floe_pipeline_part *q = &p->parts[i];
+        if (q->next >= 0 && q->next != q->committed) {
+            if (p->job.n == p->job.cap) {
+                int cap = p->job.cap ? p->job.cap * 2 : 16;
+                struct floe_pipeline_job_part *n = realloc(p->job.parts, (size_t)cap * sizeof(*n));
+                if (!n) {
+                    fatal(p, "out of memory");
+                    return false;
+                }
+                p->job.parts = n;
+                p->job.cap = cap;
+            }
+            p->job.parts[p->job.n++] =
+                (struct floe_pipeline_job_part){q->id, q->committed, q->next};
+        }
+    }
+    bool files = p->up.pdata.n + p->up.pdels.n + p->up.pglobs.n > 0;
+    if (floe_upsert_rows(&p->up) == 0 && !files) {
+        /* Nothing to write (every record since the last commit was stale or rejected): the
+         * offsets advance with the next commit that has rows. */
+        return false;
+    }
+    p->job.rc = 0;
+    uv_update_time(p->loop);
+    p->job.started_ms = uv_now(p->loop);
+    p->job.conflict = false;
+    p->job.snapshot = -1;
+    p->job.err[0] = '\0';
+    if (p->kafka_open) {
+        floe_kafka_pause(&p->kafka);
+    }
+    p->state = FLOE_PIPELINE_COMMITTING;
+    p->work.data = p;
+    int rc = uv_queue_work(p->loop, &p->work, commit_work, after_commit);
+    if (rc < 0) {
+        p->state = FLOE_PIPELINE_IDLE;
+        fatal(p, uv_strerror(rc));
+        return false;
+    }
+    p->dirty = 0;
+    return true;
+}
+
+static void on_retry(uv_timer_t *t)
+{
+    struct floe_pipeline *p = t->data;
+    if (p->state == FLOE_PIPELINE_BACKOFF) {
+        p->state = FLOE_PIPELINE_IDLE;
+        p->flush_wanted = true;
+        advance(p);
+    }
+}
+
+static void on_flush_timer(uv_timer_t *t)
+{
+    struct floe_pipeline *p = t->data;
+    p->flush_wanted = true;
+    advance(p);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    struct floe_pipeline *p = h->data;
+    if (--p->open_handles == 0) {
+        p->state = FLOE_PIPELINE_CLOSED;
+        floe_agent_stop_done(p->agent);
+    }
+}
+
+static void on_kafka_closed(void *ctx)
+{
+    struct floe_pipeline *p = ctx;
+    p->kafka_open = false;
+    if (p->stopping) {
+        uv_close((uv_handle_t *)&p->flush_timer, on_handle_closed);
+        uv_close((uv_handle_t *)&p->retry_timer, on_handle_closed);
+        return;
+    }
+    /* A reconnect after a change of brokers, topic or group. */
+    p->state = FLOE_PIPELINE_IDLE;
+    for (int i = 0; i < p->nparts; i++) {
+        p->parts[i].assigned = false;
+    }
+    if (open_kafka(p) < 0) {
+        fatal(p, "cannot reconnect to Kafka");
+        return;
+    }
+    advance(p);
+}
+
+/* Applies a reload once nothing is buffered: a new write path (added columns evolve the table
+ * first), the dead letter reopened. */
+static void rebuild(struct floe_pipeline *p)
+{
+    p->rebuild_pending = false;
+    close_upsert(p);
+    if (open_upsert(p) < 0) {
+        fatal(p, "cannot rebuild the write path after the reload");
+        return;
+    }
+    floe_dead_letter_close(&p->dead);
+    p->dead.fd = -1;
+    if (floe_dead_letter_open(&p->dead, p->cfg) < 0) {
+        FLOE_WARN(MODULE, "dead-letter file not reopened after the reload");
+    }
+    FLOE_INFO(MODULE,
+              "reload applied\tflush_rows=%" PRId64 " flush_bytes=%" PRIu64
+              " flush_every_ms=%" PRIu64,
+              p->cfg->limits.flush_rows, p->cfg->limits.flush_bytes, p->cfg->limits.flush_every_ms);
+}
+
+static void advance(struct floe_pipeline *p)
+{
+    if (p->state != FLOE_PIPELINE_IDLE) {
+        return;
+    }
+    if (p->flush_wanted || p->held) {
+        p->flush_wanted = false;
+        p->held = false;
+        if (start_flush(p)) {
+            return;
+        }
+    }
+    if (p->revoke_pending) {
+        p->revoke_pending = false;
+        for (int i = 0; i < p->nparts; i++) {
+            p->parts[i].assigned = false;
+        }
+        floe_kafka_revoke_done(&p->kafka);
+    }
+    if (p->rebuild_pending) {
+        rebuild(p);
+        if (p->failed) {
+            return;
+        }
+    }
+    if (p->stopping || p->reconnect_pending) {
+        p->reconnect_pending = false;
+        if (p->kafka_open) {
+            p->state = FLOE_PIPELINE_CLOSING;
+            floe_kafka_close(&p->kafka, on_kafka_closed, p);
+        } else if (p->stopping) {
+            p->state = FLOE_PIPELINE_CLOSING;
+            on_kafka_closed(p);
+        }
+        return;
+    }
+    if (p->kafka_open) {
+        floe_kafka_resume(&p->kafka);
+    }
+}
+
+/* ---- Kafka callbacks ---- */
+
+static void dead_letter(struct floe_pipeline *p, const rd_kafka_message_t *m, const char *why)
+{
+    char source[512];
+    size_t at = (size_t)snprintf(source, sizeof(source), "{\"topic\":");
+    if (floe_json_string(source + at, sizeof(source) - at - 64, (const uint8_t *)p->topic,
+                         strlen(p->topic)) < 0) {
+        at += (size_t)snprintf(source + at, sizeof(source) - at, "\"?\"");
+    } else {
+        at = strlen(source);
+    }
+    snprintf(source + at, sizeof(source) - at, ",\"partition\":%" PRId32 ",\"offset\":%" PRId64 "}",
+             m->partition, m->offset);
+    p->stats.rejected++;
+    FLOE_DEBUG(MODULE, "record rejected\tpartition=%" PRId32 " offset=%" PRId64 " reason=\"%s\"",
+               m->partition, m->offset, why);
+    size_t keep = m->len <= MAX_RECORD ? m->len : 0;
+    floe_dead_letter_add(&p->dead, why, source, keep ? m->payload : NULL, keep, m->len);
+}
+
+static enum floe_kafka_verdict on_message(void *ctx, const rd_kafka_message_t *m)
+{
+    struct floe_pipeline *p = ctx;
+    struct floe_pipeline_part *q = part_find(p, m->partition, false);
+    char why[FLOE_DECODE_REASON_MAX + 64];
+    if (!q || !q->assigned || (q->next >= 0 && m->offset < q->next)) {
+        return FLOE_KAFKA_NEXT; /* not ours, or already taken (fetched again after a pause) */
+    }
+    int rc;
+    if (!m->payload) {
+        snprintf(why, sizeof(why), "message without a value");
+        rc = FLOE_RECORD_REJECTED;
+    } else if (m->len > MAX_RECORD) {
+        snprintf(why, sizeof(why), "message longer than %u bytes", MAX_RECORD);
+        rc = FLOE_RECORD_REJECTED;
+    } else {
+        rc = floe_record_apply(&p->up, &p->dec, &p->cfg->validate.rules, &p->row, m->payload,
+                               m->len, why, sizeof(why));
+    }
+    if (rc == -ENOSPC) {
+        bool files = p->up.pdata.n + p->up.pdels.n + p->up.pglobs.n > 0;
+        if (floe_upsert_rows(&p->up) > 0 || files) {
+            /* Full: commit, then take this message again. */
+            p->held = true;
+            floe_kafka_pause(&p->kafka);
+            advance(p);
+            return FLOE_KAFKA_HOLD;
+        }
+        snprintf(why, sizeof(why), "record larger than the batch memory (limits.memory)");
+        rc = FLOE_RECORD_REJECTED;
+    }
+    if (rc < 0) {
+        fatal(p, p->up.err[0] ? p->up.err : strerror(-rc));
+        floe_kafka_pause(&p->kafka);
+        return FLOE_KAFKA_HOLD;
+    }
+    if (rc == FLOE_RECORD_REJECTED) {
+        dead_letter(p, m, why);
+    } else if (rc == FLOE_RECORD_STALE) {
+        p->stats.stale++;
+    } else {
+        p->stats.rows++;
+    }
+    p->stats.records++;
+    q->next = m->offset + 1;
+    p->dirty++;
+    if (rc == FLOE_RECORD_ADDED && p->cfg->limits.flush_every_ms &&
+        !uv_is_active((uv_handle_t *)&p->flush_timer)) {
+        uv_timer_start(&p->flush_timer, on_flush_timer, p->cfg->limits.flush_every_ms, 0);
+    }
+    if (p->progress && p->stats.records % 4096 == 0) {
+        p->progress(p->progress_ctx, &p->stats);
+    }
+    if ((p->cfg->limits.flush_rows > 0 &&
+         floe_upsert_rows(&p->up) >= (uint64_t)p->cfg->limits.flush_rows) ||
+        (p->cfg->limits.flush_bytes > 0 &&
+         floe_batch_bytes(p->up.data) >= p->cfg->limits.flush_bytes)) {
+        p->flush_wanted = true;
+        floe_kafka_pause(&p->kafka);
+        advance(p);
+        return FLOE_KAFKA_PAUSE;
+    }
+    return FLOE_KAFKA_NEXT;
+}
+
+static void on_assign(void *ctx, rd_kafka_topic_partition_list_t *parts)
+{
+    struct floe_pipeline *p = ctx;
+    if (floe_table_load(&p->table) < 0) {
+        FLOE_WARN(MODULE, "cannot reload the table; its last loaded offsets are used\terror=\"%s\"",
+                  p->table.err);
+    }
+    cJSON *map = table_offsets(p->table.meta, p->offsets_key);
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_copy(parts);
+    int64_t start = strcmp(p->cfg->kafka.start, "latest") == 0 ? RD_KAFKA_OFFSET_END
+                                                               : RD_KAFKA_OFFSET_BEGINNING;
+    for (int i = 0; i < list->cnt; i++) {
+        rd_kafka_topic_partition_t *tp = &list->elems[i];
+        struct floe_pipeline_part *q = part_find(p, tp->partition, true);
+        if (!q) {
+            fatal(p, "out of memory");
+            break;
+        }
+        int64_t at = map_get(map, tp->partition);
+        q->assigned = true;
+        q->committed = q->next = at;
+        tp->offset = at >= 0 ? at : start;
+        char where[32];
+        snprintf(where, sizeof(where), "%" PRId64, at);
+        FLOE_INFO(MODULE, "partition assigned\tpartition=%" PRId32 " offset=%s", tp->partition,
+                  at >= 0 ? where : p->cfg->kafka.start);
+    }
+    cJSON_Delete(map);
+    floe_kafka_assign(&p->kafka, list);
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+static void on_revoke(void *ctx, const rd_kafka_topic_partition_list_t *parts)
+{
+    struct floe_pipeline *p = ctx;
+    (void)parts; /* everything is flushed: under the eager protocol every partition goes */
+    p->revoke_pending = true;
+    p->flush_wanted = true;
+    advance(p);
+}
+
+static int open_kafka(struct floe_pipeline *p)
+{
+    static const struct floe_kafka_handler h = {on_message, on_assign, on_revoke};
+    char err[512];
+    free(p->topic);
+    free(p->offsets_key);
+    p->topic = strdup(p->cfg->kafka.topic);
+    size_t n = strlen(p->cfg->kafka.topic) + 32;
+    p->offsets_key = malloc(n);
+    if (!p->topic || !p->offsets_key) {
+        return -ENOMEM;
+    }
+    snprintf(p->offsets_key, n, "floe.offsets.%s", p->topic);
+    int rc = floe_kafka_open(&p->kafka, p->loop, p->cfg, &h, p, err, sizeof(err));
+    if (rc < 0) {
+        FLOE_ERROR(MODULE, "cannot start the consumer\terror=\"%s\"", err);
+        return rc;
+    }
+    p->kafka_open = true;
+    FLOE_INFO(MODULE, "consuming\ttopic=%s group=%s brokers=\"%s\"", p->topic, p->cfg->kafka.group,
+              p->cfg->kafka.brokers);
+    return 0;
+}
+
+/* ---- Agent hooks ---- */
+
+static void on_reload(void *ctx, const struct floe_config *old, const struct floe_config *next)
+{
+    struct floe_pipeline *p = ctx;
+    p->cfg = next;
+    p->up.cfg = next; /* the old config is freed after the hooks */
+    p->flush_wanted = true;
+    p->rebuild_pending = true;
+    bool same = cfg_equal(old->kafka.brokers, next->kafka.brokers) &&
+                cfg_equal(old->kafka.topic, next->kafka.topic) &&
+                cfg_equal(old->kafka.group, next->kafka.group) &&
+                old->kafka.nrdkafka == next->kafka.nrdkafka;
+    for (size_t i = 0; same && i < old->kafka.nrdkafka; i++) {
+        same = cfg_equal(old->kafka.rdkafka[i].name, next->kafka.rdkafka[i].name) &&
+               cfg_equal(old->kafka.rdkafka[i].value, next->kafka.rdkafka[i].value);
+    }
+    if (!same) {
+        p->reconnect_pending = true;
+    }
+    if (p->state == FLOE_PIPELINE_IDLE && p->kafka_open) {
+        floe_kafka_pause(&p->kafka);
+    }
+    advance(p);
+}
+
+static void on_stop(void *ctx)
+{
+    struct floe_pipeline *p = ctx;
+    FLOE_INFO(MODULE, "stopping: flushing and leaving the group\trows=%" PRIu64,
+              p->up_open ? floe_upsert_rows(&p->up) : 0);
+    p->stopping = true;
+    p->flush_wanted = true;
+    if (p->kafka_open && p->state == FLOE_PIPELINE_IDLE) {
+        floe_kafka_pause(&p->kafka);
+    }
+    if (p->state == FLOE_PIPELINE_BACKOFF) {
+        /* Try at once rather than at the end of the backoff. */
+        uv_timer_stop(&p->retry_timer);
+        p->state = FLOE_PIPELINE_IDLE;
+    }
+    advance(p);
+}
+
+int floe_pipeline_start(struct floe_pipeline *p, struct floe_agent *agent)
+{
+    memset(p, 0, sizeof(*p));
+    p->agent = agent;
+    p->loop = agent->loop;
+    p->cfg = agent->cfg;
+    p->dead.fd = -1;
+    p->state = FLOE_PIPELINE_IDLE;
+    /* Handles and hooks first: from here a stop (also after a failure below) closes them. */
+    uv_timer_init(p->loop, &p->flush_timer);
+    uv_timer_init(p->loop, &p->retry_timer);
+    p->flush_timer.data = p;
+    p->retry_timer.data = p;
+    p->open_handles = 2;
+    int rc;
+    if ((rc = floe_agent_on_reload(agent, on_reload, p)) < 0 ||
+        (rc = floe_agent_on_stop(agent, on_stop, p)) < 0) {
+        return rc;
+    }
+    if ((rc = floe_table_open(p->cfg, &p->table)) < 0) {
+        FLOE_ERROR(MODULE, "cannot open the table\terror=\"%s\"", p->table.err);
+        return rc;
+    }
+    if ((rc = open_upsert(p)) < 0) {
+        return rc;
+    }
+    p->row.scratch_cap = MAX_RECORD + 1;
+    p->row.scratch = malloc(p->row.scratch_cap);
+    p->job.value_cap = OFFSETS_VALUE_CAP;
+    p->job.value = malloc(p->job.value_cap);
+    if (!p->row.scratch || !p->job.value) {
+        FLOE_ERROR(MODULE, "out of memory");
+        return -ENOMEM;
+    }
+    strcpy(p->job.value, "{}");
+    if (floe_dead_letter_open(&p->dead, p->cfg) < 0) {
+        return -EIO;
+    }
+    return open_kafka(p);
+}
+
+void floe_pipeline_free(struct floe_pipeline *p)
+{
+    if (p->state == FLOE_PIPELINE_COMMITTING) {
+        /* The loop ended on the shutdown timeout with a commit still running on a worker: its
+         * state cannot be released safely; the process is about to exit. */
+        return;
+    }
+    if (p->kafka_open) {
+        floe_kafka_abandon(&p->kafka);
+        p->kafka_open = false;
+    }
+    close_upsert(p);
+    floe_table_close(&p->table);
+    floe_dead_letter_close(&p->dead);
+    free(p->row.scratch);
+    free(p->job.parts);
+    free(p->job.value);
+    free(p->parts);
+    free(p->topic);
+    free(p->offsets_key);
+    memset(p, 0, sizeof(*p));
+}

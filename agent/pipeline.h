@@ -1,0 +1,126 @@
+/* pipeline.h — `floe run`: Kafka messages into the config's Iceberg table, exactly once.
+ *
+ * Each message is decoded, validated and upserted (record.h); a rejected one goes to the dead
+ * letter with its topic, partition and offset. Rows are flushed — written and committed as one
+ * snapshot — at limits.flush_rows rows, limits.flush_bytes bytes of batch, limits.flush_every
+ * after the first row, when a batch is full, on a reload, on a revocation and on stop. The
+ * commit runs off the loop (uv_queue_work) with the upsert state handed over; while it runs
+ * the queue is not drained and the partitions are paused (that is the backpressure), timers
+ * and signals keep running. A failed commit is retried with backoff, the rows kept.
+ *
+ * Exactly once (DESIGN.md): every commit's summary holds `floe.offsets.<topic>` = {"<p>": next
+ * offset} for the partitions it covers, merged with its parent snapshot's map at each commit
+ * attempt (so a commit rebased onto another agent's keeps that agent's offsets). Partitions
+ * start, on every assignment, at the offset of the newest ancestor carrying the map (or
+ * kafka.start). A commit whose parent shows another offset than the one its rows started from
+ * for one of its partitions (another agent committed those records, or an earlier attempt of
+ * ours landed after reporting a failure) is refused: the buffered rows are dropped, the upsert
+ * state rebuilt from the saved one and the partitions restarted at the table's offsets. After
+ * each commit the offsets are committed to the group asynchronously (advisory).
+ *
+ * Dead letters are written when a record is read, before its offset is committed: after a
+ * crash they may be written again (at least once), rows never are.
+ */
+#ifndef FLOE_PIPELINE_H
+#define FLOE_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "agent.h"
+#include "deadletter.h"
+#include "decode.h"
+#include "kafka.h"
+#include "table.h"
+#include "upsert.h"
+
+/* A partition of the topic as the pipeline knows it. */
+struct floe_pipeline_part {
+    int32_t id;
+    int64_t committed; /* the table's next offset for it; -1: the table has none */
+    int64_t next;      /* the next offset to take; -1: not known until the first message */
+    bool assigned;
+};
+
+/* What one commit covers, owned by the commit job while it runs. */
+struct floe_pipeline_job_part {
+    int32_t id;
+    int64_t base; /* the offset its rows start from (what the parent must show), -1: none */
+    int64_t next;
+};
+
+enum floe_pipeline_state {
+    FLOE_PIPELINE_IDLE,
+    FLOE_PIPELINE_COMMITTING, /* the commit job runs on a worker */
+    FLOE_PIPELINE_BACKOFF,    /* a commit failed; the retry timer runs */
+    FLOE_PIPELINE_CLOSING,    /* the consumer is closing */
+    FLOE_PIPELINE_CLOSED,
+};
+
+struct floe_pipeline_stats {
+    uint64_t records;  /* messages taken */
+    uint64_t rows;     /* added to batches */
+    uint64_t stale;    /* dropped as not newer */
+    uint64_t rejected; /* sent to the dead letter */
+    uint64_t commits;
+    uint64_t conflicts; /* commits refused because another writer had the records */
+    uint64_t failures;  /* commit attempts that failed and were retried */
+};
+
+typedef void (*floe_pipeline_progress_fn)(void *ctx, const struct floe_pipeline_stats *stats);
+
+struct floe_pipeline {
+    struct floe_agent *agent;
+    uv_loop_t *loop;
+    const struct floe_config *cfg; /* the agent's current config (borrowed) */
+    enum floe_pipeline_state state;
+    struct floe_table table;
+    struct floe_upsert up;
+    bool up_open;
+    struct floe_decoder dec;
+    struct floe_row row;
+    struct floe_dead_letter dead;
+    struct floe_kafka kafka;
+    bool kafka_open;
+    char *topic;       /* the topic being consumed (owned) */
+    char *offsets_key; /* floe.offsets.<topic> (owned) */
+    struct floe_pipeline_part *parts;
+    int nparts, capparts;
+    uint64_t dirty; /* messages taken since the last commit */
+    bool flush_wanted, revoke_pending, stopping, rebuild_pending, reconnect_pending, held;
+    uv_timer_t flush_timer;
+    uv_timer_t retry_timer;
+    int open_handles;
+    unsigned retries;
+    uv_work_t work;
+    struct {
+        struct floe_pipeline_job_part *parts;
+        int n, cap;
+        char *value; /* the offsets map written into the summary (rewritten per attempt) */
+        size_t value_cap;
+        int rc;
+        bool conflict;
+        int64_t snapshot;
+        uint64_t rows;
+        uint64_t started_ms;
+        char err[1100];
+    } job;
+    struct floe_pipeline_stats stats;
+    floe_pipeline_progress_fn progress;
+    void *progress_ctx;
+    bool failed; /* a fatal error stopped the agent */
+};
+
+/* floe_pipeline_start(p, agent): opens the table (created from the config if missing, its
+ * schema brought in line with the config), the upsert state, the dead letter and the consumer,
+ * and joins the agent's reload and stop hooks. agent is borrowed for p's life. Returns 0, or a
+ * negative errno with the reason logged; floe_pipeline_free(p) is needed either way. */
+int floe_pipeline_start(struct floe_pipeline *p, struct floe_agent *agent);
+
+/* floe_pipeline_free(p): after the loop has ended, releases what p holds (a consumer the
+ * shutdown timeout left open is destroyed without leaving the group; buffered rows that were
+ * not committed are dropped: their records are read again on the next start). */
+void floe_pipeline_free(struct floe_pipeline *p);
+
+#endif
