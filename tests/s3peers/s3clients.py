@@ -99,7 +99,11 @@ class AwsS3:
         part = opts.get("part_size", "5M").replace("M", "MB")
         self.config = os.path.join(work, conf_name)
         with open(self.config, "w") as f:
+            # Checksums only where required: botocore's default sends aws-chunked bodies with
+            # trailing checksums, which s3rver stores undecoded.
             f.write("[default]\nretry_mode = standard\nmax_attempts = 8\n"
+                    "request_checksum_calculation = when_required\n"
+                    "response_checksum_validation = when_required\n"
                     f"s3 =\n  addressing_style = path\n  multipart_threshold = {part}\n"
                     f"  multipart_chunksize = {part}\n  max_concurrent_requests = 4\n")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}

@@ -10,7 +10,8 @@ signature with the secret key it knows for that access key. A signature that dif
 answered 403 SignatureDoesNotMatch; so are a missing or malformed Authorization header, an
 unsigned host or x-amz-date, and a credential scope whose date or region disagrees. An
 unknown access key is answered 403 InvalidAccessKeyId. The body must match
-x-amz-content-sha256 unless that is UNSIGNED-PAYLOAD (400 XAmzContentSHA256Mismatch).
+x-amz-content-sha256 unless that is UNSIGNED-PAYLOAD (400 XAmzContentSHA256Mismatch); the
+chunk signatures of STREAMING-* (aws-chunked) bodies are not checked.
 Requests that pass go on to the server; `passed` and `rejected` count them.
 """
 import hashlib
