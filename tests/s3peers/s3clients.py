@@ -101,7 +101,7 @@ class AwsS3:
         with open(self.config, "w") as f:
             # Checksums only where required: botocore's default sends aws-chunked bodies with
             # trailing checksums, which s3rver stores undecoded.
-            f.write("[default]\nretry_mode = standard\nmax_attempts = 8\n"
+            f.write("[default]\nretry_mode = standard\nmax_attempts = 5\n"
                     "request_checksum_calculation = when_required\n"
                     "response_checksum_validation = when_required\n"
                     f"s3 =\n  addressing_style = path\n  multipart_threshold = {part}\n"
