@@ -6,7 +6,7 @@ dropped before the answer, closed after the response headers or after half the b
 cut short under a larger Content-Length, a request never answered (stall) or answered only
 after the client's request_timeout (late), and a connection reset halfway through the upload.
 Each fault hits a small object's PUT or GET, or one part (or the GET) of a 12 MiB object sent
-as multipart with part_size 5M. Every case must succeed with the object byte-exact (SHA-256
+as multipart with part_size 5M; a few hit the multipart upload's start and completion. Every case must succeed with the object byte-exact (SHA-256
 of what moto holds, read with boto3 directly, or of the downloaded file), the proxy must
 have seen the retry, and during stalls floe's loop must have run its heartbeat timers
 (ticks > 0). Errors that retrying cannot fix stop at the first attempt with exit 1 and S3's
@@ -65,24 +65,30 @@ class Case:
             if stalled:
                 check(r.ticks > 0, f"{what}: heartbeat timers ran during the stall", r)
 
-    def put(self, action, src, digest, multipart, times=1, **opts):
+    def put(self, action, src, digest, multipart, times=1, step="part 2", **opts):
+        """Uploads src under a fresh key with the fault on one step: the PUT of a small
+        object, or of a multipart upload "part 2", "create" (POST ?uploads) or "complete"
+        (POST ?uploadId)."""
         self.n += 1
         key = f"put/{self.n}-{action}{'-mp' if multipart else ''}"
-        what = f"put {'12 MiB multipart' if multipart else 'small'} with {action} x{times}"
+        what = (f"put {'12 MiB multipart, ' + step if multipart else 'small'} with {action} "
+                f"x{times}")
         self.px.clear()
-        match = ({"method": "PUT", "part": 2, "query": "uploadId"} if multipart
-                 else {"method": "PUT", "path": f"^/{BUCKET}/{key}$"})
+        path = f"^/{BUCKET}/{key}$"
+        match = ({"method": "PUT", "path": path} if not multipart
+                 else {"method": "PUT", "path": path, "part": 2} if step == "part 2"
+                 else {"method": "POST", "path": path, "query": "uploads"} if step == "create"
+                 else {"method": "POST", "path": path, "query": "uploadId"})
         f = self.px.fault(action, times=times, **match, **opts)
         r = self.cli.put(src, f"s3://{BUCKET}/{key}")
         check(r.rc == 0, f"{what}: exit 0", r)
         check(self.stored(key) == digest, f"{what}: object byte-exact in moto")
         check(f.fired == times, f"{what}: fault fired {times} time(s)", f"fired {f.fired}")
         sel = dict(match)
-        sel.pop("query", None)
         n = self.px.attempts(**sel)
         check(n == times + 1, f"{what}: retried ({times + 1} attempts at the proxy)",
               f"attempts {n}: {self.px.records(**sel)}")
-        if multipart:
+        if multipart and step != "create":
             n = len(self.px.records(method="POST", query="uploads"))
             check(n == 1, f"{what}: one multipart upload started", f"{n}")
             left = self.boto.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])
@@ -148,6 +154,13 @@ def run_cases(work, s3, px, cli, boto):
         c.put("reset", src, digest, multipart)
         c.put("stall", src, digest, multipart)
         c.put("late", src, digest, multipart, delay=LATE)
+    # The multipart upload's own requests: starting it, and completing it (the answer lost or
+    # cut short after moto assembled the object, so the retry meets a finished upload).
+    c.put("slowdown", big, big_sha, True, step="create")
+    c.put("stall", big, big_sha, True, step="create")
+    c.put("internal", big, big_sha, True, step="complete")
+    c.put("close_half", big, big_sha, True, step="complete")
+    c.put("drop", big, big_sha, True, step="complete")
 
     # Downloads of both sizes.
     boto.put_object(Bucket=BUCKET, Key="get/small", Body=open(small, "rb").read())
