@@ -83,6 +83,8 @@ def run_cases(work, s3):
                   f"{what}: the message is about the certificate", r)
             check(re.search(PROBLEMS[what], r.err) is not None,
                   f"{what}: the message names the problem ({PROBLEMS[what]})", r)
+            others = [o for o in PROBLEMS if o != what and re.search(PROBLEMS[o], r.err)]
+            check(not others, f"{what}: the message names no other problem", f"{others}: {r}")
             check(px.attempts() == 0, f"{what}: no request was sent", px.records())
             if what != "other host":
                 # A chain that does not verify fails inside the handshake; the name may be
