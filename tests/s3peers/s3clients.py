@@ -16,11 +16,12 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "process"))
-from floetest import FLOE  # noqa: E402
+from floetest import FLOE, check  # noqa: E402
 from s3peer import ACCESS_KEY, REGION, SECRET_KEY  # noqa: E402
 
 MIB = 1024 * 1024
 TIMEOUT = 120
+SANITIZER = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error: ")
 
 
 class Result:
@@ -60,6 +61,9 @@ class FloeS3:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         p = subprocess.run([FLOE, "s3", "-c", self.conf] + list(args), capture_output=True,
                            text=True, timeout=timeout, env=env)
+        # Under sanitizers a report on an expected failure would otherwise go unseen.
+        check(not SANITIZER.search(p.stderr), f"floe s3 {args[0]}: no sanitizer report",
+              p.stderr[-3000:])
         return Result(p.returncode, p.stdout, p.stderr)
 
     def put(self, local, url, if_none_match=False):

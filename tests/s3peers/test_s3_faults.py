@@ -6,9 +6,10 @@ dropped before the answer, closed after the response headers or after half the b
 cut short under a larger Content-Length, a request never answered (stall) or answered only
 after the client's request_timeout (late), and a connection reset halfway through the upload.
 Each fault hits a small object's PUT or GET, or one part (or the GET) of a 12 MiB object sent
-as multipart with part_size 5M; a few hit the multipart upload's start and completion. Every case must succeed with the object byte-exact (SHA-256
-of what moto holds, read with boto3 directly, or of the downloaded file), the proxy must
-have seen the retry, and during stalls floe's loop must have run its heartbeat timers
+as multipart with part_size 5M; a few hit the multipart upload's start and completion. Every
+case must succeed with the object byte-exact (SHA-256 of what moto holds, read with boto3
+directly, or of the downloaded file), the proxy must have seen the retry (and floe counted
+it), and during stalls floe's loop must have run its heartbeat timers
 (ticks > 0). Errors that retrying cannot fix stop at the first attempt with exit 1 and S3's
 Code in the message: 403 AccessDenied, 404 NoSuchBucket and NoSuchKey, 400. A conditional
 put (--if-none-match) over an existing key exits 3 and leaves the object as it was.
@@ -31,7 +32,7 @@ from s3clients import MIB, client, is_floe  # noqa: E402
 from s3peer import Moto  # noqa: E402
 
 BUCKET = "lake"
-REQUEST_TIMEOUT = 2          # seconds; stalls last at least this long
+REQUEST_TIMEOUT = 4          # seconds; stalls last at least this long
 LATE = REQUEST_TIMEOUT + 2   # a late answer comes after the client gave up
 
 
@@ -57,6 +58,14 @@ class Case:
             return sha(self.boto.get_object(Bucket=BUCKET, Key=key)["Body"].read())
         except Exception as e:  # noqa: BLE001 - reported by the check
             return f"unreadable: {e}"
+
+    def retries(self, what, r, times, action):
+        # A connection dropped or reset before any answer looks like a kept-alive connection
+        # the server closed: floe's HTTP layer sends the request once more on its own, and
+        # the S3 retry counter does not see it (the proxy does).
+        if is_floe() and action not in ("drop", "reset"):
+            n = r.counters.get("retries", "")
+            check(n.isdigit() and int(n) >= times, f"{what}: floe counted the retries", r)
 
     def ticks(self, what, r, stalled):
         if not is_floe():
@@ -86,8 +95,9 @@ class Case:
         check(f.fired == times, f"{what}: fault fired {times} time(s)", f"fired {f.fired}")
         sel = dict(match)
         n = self.px.attempts(**sel)
-        check(n == times + 1, f"{what}: retried ({times + 1} attempts at the proxy)",
+        check(n >= times + 1, f"{what}: retried (at least {times + 1} attempts at the proxy)",
               f"attempts {n}: {self.px.records(**sel)}")
+        self.retries(what, r, times, action)
         if multipart and step != "create":
             n = len(self.px.records(method="POST", query="uploads"))
             check(n == 1, f"{what}: one multipart upload started", f"{n}")
@@ -112,6 +122,7 @@ class Case:
         n = self.px.attempts(method="GET", path="^/" + BUCKET + "/" + key + "$")
         check(n >= times + 1, f"{what}: retried (at least {times + 1} GETs at the proxy)",
               f"attempts {n}")
+        self.retries(what, r, times, action)
         self.ticks(what, r, action in ("stall", "late"))
 
     def refused(self, what, run, code, sel):

@@ -29,7 +29,7 @@ SOURCE = os.environ.get("FLOE_SOURCE") or os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(HERE, "..", "process"))
 sys.path.insert(0, HERE)
 from faultproxy import FaultProxy  # noqa: E402
-from floetest import check, finish, tmpdir  # noqa: E402
+from floetest import FLOE, check, finish, tmpdir  # noqa: E402
 from s3clients import MIB, client, is_floe  # noqa: E402
 from s3peer import REGION, free_port  # noqa: E402
 from sigcheck import SigV4Check  # noqa: E402
@@ -174,7 +174,7 @@ def run_cases(work, srv, px, sig):
         if os.path.exists(dst):
             os.remove(dst)
     if is_floe():
-        p = subprocess.run([os.environ.get("FLOE", ""), "s3", "-c", cli.conf, "get",
+        p = subprocess.run([FLOE, "s3", "-c", cli.conf, "get",
                             "s3://lake/data/small.bin", "-"], capture_output=True, timeout=60)
         check(p.returncode == 0 and p.stdout == objects["data/small.bin"],
               "get to stdout byte-exact", p.stderr[-500:])
