@@ -384,6 +384,8 @@ class FaultProxy:
         if a == "late":
             self._record(req, "late")
             self._hold(conn, fault.opts.get("delay", 5.0))
+            if self.stopping.is_set():
+                return False
             status, headers, body = self._forward(req, upstream)
             try:
                 self._send(conn, req, status, headers, body)
@@ -422,9 +424,8 @@ class FaultProxy:
             if r:
                 try:
                     if not conn.recv(65536):
-                        if deadline is None:
-                            return
-                        time.sleep(max(0, deadline - time.monotonic()))
+                        if deadline is not None:
+                            self.stopping.wait(max(0, deadline - time.monotonic()))
                         return
                 except (OSError, ssl.SSLError):
                     return

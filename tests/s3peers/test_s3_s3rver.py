@@ -37,6 +37,7 @@ from tlscerts import localhost_pair  # noqa: E402
 
 KEY = SECRET = "S3RVER"      # the account s3rver knows
 BIN = os.path.join(SOURCE, "tests", "readers", "node_modules", "s3rver", "bin", "s3rver.js")
+NODE = sys.argv[1] if len(sys.argv) > 1 else "node"
 
 
 class S3rver:
@@ -54,7 +55,7 @@ class S3rver:
     def __enter__(self):
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            ["node", BIN, "-d", self.data, "-a", "127.0.0.1", "-p", str(self.port),
+            [NODE, BIN, "-d", self.data, "-a", "127.0.0.1", "-p", str(self.port),
              "--key", self.key, "--cert", self.cert, "--no-vhost-buckets"],
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         ctx = ssl.create_default_context(cafile=self.ca_file)
