@@ -6,8 +6,8 @@
  *   - pure helpers (no I/O, unit-tested): endpoint parsing and addressing, s3:// URIs, the
  *     retry verdict and backoff schedule, multipart planning, credential resolution;
  *   - struct floe_s3_client: one floe_http_client, the signing settings and credentials, a
- *     retry timer; operations are caller-owned structs started on it (s3.c, s3_ops.c,
- *     s3_multipart.c, s3_retry.c);
+ *     retry timer; operations are caller-owned structs started on it (s3.c; multipart in
+ *     s3_multipart.c; the pure parts in s3_addr.c and s3_retry.c);
  *   - struct floe_s3_sync: a private loop and client, one blocking call at a time (s3_sync.c).
  *
  * Integrity: every PUT and UploadPart carries Content-MD5, so S3 (and moto, MinIO) rejects a
@@ -19,10 +19,10 @@
  * MD5s ("<hex>-N").
  *
  * Retries: an operation is attempted until it succeeds, fails in a way that cannot succeed
- * (403, 404, 400, 405, 409 other than a conditional conflict, 412…), or its retry budget is
- * spent. Retried: HTTP 5xx, 429, S3 codes SlowDown / RequestTimeout / InternalError /
- * RequestTimeTooSkewed / ExpiredToken-free throttling codes, connection failures, timeouts,
- * resets and truncated or malformed responses. Each attempt is signed afresh (new x-amz-date).
+ * (403, 404, 400, 405, 409, 412…), or its retry budget is spent. Retried: HTTP 5xx, 408, 429,
+ * the throttling and transient S3 codes of floe_s3_classify (SlowDown, RequestTimeout,
+ * BadDigest…), connection failures, timeouts, resets and truncated or malformed responses.
+ * Each attempt is signed afresh (new x-amz-date); a body is hashed once.
  * The delay before attempt n+1 is uniform in [0, min(cap, base * 2^n)] ("full jitter").
  * Defaults (struct floe_s3_retry zeroed): base 100 ms, cap 20 s, 10 attempts — the CLI's
  * budget; the daemon sets max_attempts = FLOE_S3_RETRY_FOREVER for data not yet safe.
@@ -34,8 +34,10 @@
  * caller-owned struct floe_s3_upload (about 180 KiB: the MD5s of FLOE_S3_MAX_PARTS parts); its
  * first multipart start allocates max_in_flight part requests (about 10 KiB each) and the
  * CompleteMultipartUpload body (about 800 KiB), kept until floe_s3_upload_release, so a
- * long-lived upload struct is reused without allocating. Response bodies go into caller buffers or sinks. Only the blocking facade's get
- * allocates (the returned object) and its open (the client, upload and listing workspaces).
+ * long-lived upload struct is reused without allocating. Response bodies go into caller
+ * buffers or sinks. The blocking facade allocates at open (client, 1 MiB listing buffer), at
+ * its first put_file (the upload struct), and per call only what its contract returns or needs
+ * for that call (get's object, delete's request body).
  *
  * Secrets (secret key, session token, Authorization) are never logged.
  */
@@ -145,10 +147,12 @@ enum floe_s3_verdict {
  * HTTP layer's (0 when a response arrived, else a negative code), http_status the response's
  * status code, s3_code the Code of its XML error body ("" or NULL when none). 2xx is DONE;
  * transport failures (timeouts, resets, truncation, DNS, refused connections, malformed
- * responses), 5xx, 429 and the codes SlowDown, RequestTimeout, InternalError,
- * ServiceUnavailable, Throttling, ThrottlingException, RequestTimeTooSkewed and
- * OperationAborted are RETRY; other 3xx/4xx, -ECANCELED, -EINVAL and TLS verification are
- * FAIL. A 409 ConditionalRequestConflict is FAIL here (the caller decides: its own code). */
+ * responses, TLS failures other than verification), 5xx, 408, 429 and the codes SlowDown,
+ * RequestTimeout, InternalError, ServiceUnavailable, Throttling, ThrottlingException,
+ * RequestLimitExceeded, RequestTimeTooSkewed, OperationAborted and BadDigest (a body damaged
+ * on the way) are RETRY; other 3xx/4xx, -ECANCELED, -EINVAL, -ENOSPC, -EFBIG, -ENOMEM and
+ * certificate verification are FAIL. A 409 ConditionalRequestConflict is FAIL here (the op
+ * reports it with its own code). */
 enum floe_s3_verdict floe_s3_classify(int status, int http_status, const char *s3_code);
 
 /* floe_s3_backoff_ms(retry, attempt, rnd): the delay before attempt number attempt + 1 after
@@ -454,7 +458,8 @@ int floe_s3_sync_get_fd(struct floe_s3_sync *s, const char *bucket, const char *
                         uint64_t *size, char *err, size_t cap);
 
 /* floe_s3_sync_head(s, bucket, key, &size, err, cap): the object's size. Returns 0, -ENOENT
- * when there is no such object, other negative codes with err set. */
+ * when there is no such object (a HEAD's 404 has no body, so a missing bucket is -ENOENT
+ * too), other negative codes with err set. */
 int floe_s3_sync_head(struct floe_s3_sync *s, const char *bucket, const char *key,
                       uint64_t *size, char *err, size_t cap);
 

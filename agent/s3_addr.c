@@ -69,8 +69,9 @@ int floe_s3_endpoint_parse(const char *url, const char *region, struct floe_s3_e
             goto bad;
         }
         for (const char *q = hs; q < he; q++) {
-            if (!((*q >= '0' && *q <= '9') || (*q >= 'a' && *q <= 'f') || (*q >= 'A' && *q <= 'F') ||
-                  *q == ':' || *q == '.')) {
+            bool hex = (*q >= '0' && *q <= '9') || (*q >= 'a' && *q <= 'f') ||
+                       (*q >= 'A' && *q <= 'F');
+            if (!hex && *q != ':' && *q != '.') {
                 goto bad;
             }
         }

@@ -305,9 +305,9 @@ static void on_ctl_done(struct floe_s3_op *op, int status)
                 return;
             }
             /* A 200 that holds an <Error>: S3 failed while assembling the object. */
-            if (rc == -EREMOTEIO &&
-                floe_s3_classify(0, 500, e.code) == FLOE_S3_RETRY &&
-                up->priv.complete_tries < COMPLETE_TRIES && start_ctl(up, FLOE_S3_MP_COMPLETE) == 0) {
+            if (rc == -EREMOTEIO && floe_s3_classify(0, 500, e.code) == FLOE_S3_RETRY &&
+                up->priv.complete_tries < COMPLETE_TRIES &&
+                start_ctl(up, FLOE_S3_MP_COMPLETE) == 0) {
                 FLOE_WARN(MODULE, "retrying CompleteMultipartUpload\tbucket=%s code=%s",
                           up->bucket, e.code);
                 return;

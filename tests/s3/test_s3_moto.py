@@ -5,8 +5,9 @@ Covers: put/get/head/ls/rm round trips byte-exact with keys holding spaces, '=',
 unicode; ListObjectsV2 pagination (1,100 objects) and DeleteObjects in batches; conditional
 PUT (exit 3, first object kept); a 40 MiB multipart upload with part_size 5M and its "-N"
 ETag; credentials from the environment only, with a session token, and from --env-file; a
-wrong CA file, and verify=false with its warning; NoSuchBucket / NoSuchKey reported with S3's
-Code; the closing counters line; usage errors.
+wrong CA file, and verify=false with its warning; NoSuchBucket / NoSuchKey / 403
+InvalidAccessKeyId reported with S3's Code and not retried; the closing counters line; usage
+errors.
 """
 import hashlib
 import os
@@ -209,6 +210,18 @@ def main():
                      ["ls", "s3://lake/", "--if-none-match"], ["head", "s3://Bad_Bucket/x"]):
             rc, _, err = floe_s3(work, conf, *args)
             check(rc == 2, f"usage error for {args}", f"rc={rc} {err}")
+
+    # ---- 403: moto with authentication on, which knows no access key ----------------------
+    os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"
+    try:
+        with Moto(work, name="authmoto") as s3:
+            aconf = write(os.path.join(work, "auth.conf"), s3.config())
+            rc, _, err = floe_s3(work, aconf, "ls", "s3://lake/")
+            check(rc == 1 and "403 InvalidAccessKeyId" in err,
+                  "a 403 is reported with S3's Code", err)
+            check("retrying" not in err, "and not retried", err)
+    finally:
+        del os.environ["INITIAL_NO_AUTH_ACTION_COUNT"]
     finish()
 
 

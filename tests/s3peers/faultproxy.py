@@ -222,7 +222,16 @@ class FaultProxy:
     def attempts(self, **kw):
         return len(self.records(**kw))
 
-    def tls_errors(self):
+    def tls_errors(self, settle=10):
+        """The handshakes that failed, with their error text. A client that refused the
+        server's certificate has usually exited before the proxy's side of the handshake
+        failed, so this first waits (up to settle seconds) for open connections to end."""
+        deadline = time.monotonic() + settle
+        while time.monotonic() < deadline:
+            with self.lock:
+                if not self.conns:
+                    break
+            time.sleep(0.02)
         with self.lock:
             return [r["tls_error"] for r in self.log if r.get("tls_error")]
 
