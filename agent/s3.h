@@ -387,7 +387,8 @@ struct floe_s3_upload {
         unsigned running;
         unsigned complete_tries;
         char upload_id[FLOE_S3_UPLOAD_ID_SIZE];
-        uint8_t md5[FLOE_S3_MAX_PARTS][16];
+        uint8_t md5[FLOE_S3_MAX_PARTS][16]; /* each part's ETag as returned, in binary */
+        bool etags_not_md5; /* some part's ETag was not its MD5 (SSE-KMS, SSE-C) */
         struct floe_s3_op ctl; /* create, single put, complete, abort */
         uint8_t xml[8192];     /* responses of create and complete */
         struct floe_s3_op *parts; /* max_in_flight slots, allocated at the first multipart

@@ -6,11 +6,14 @@
  *                          │ failure                          │ failure
  *                          └──► (wait for running parts) ─► ABORT ─► DONE (the failure)
  *
- * Each part carries Content-MD5 and must come back with that MD5 as its ETag; the
- * CompleteMultipartUpload body is built from those MD5s, and the object's ETag must then be
- * hex(MD5(md5_1 ‖ … ‖ md5_N)) "-N", which proves S3 assembled exactly the parts we sent, in
- * order. A CompleteMultipartUpload that answers NoSuchUpload after an earlier attempt may have
- * completed it: HEAD then tells, by that same ETag.
+ * Each part carries Content-MD5, which the server checks before it stores the part. Its ETag
+ * (32 hex digits) is kept for the CompleteMultipartUpload body. On AWS and most stores a part's
+ * ETag is its MD5 and the object's ETag is then hex(MD5(etag_1 ‖ … ‖ etag_N)) "-N", which proves
+ * the server assembled exactly the parts we sent, in order; that is checked whenever it can
+ * be. It cannot when a part's ETag is not its MD5 (SSE-KMS and SSE-C encrypt before hashing)
+ * or when the store names objects differently (s3rver gives the whole object's MD5): the
+ * server's own Content-MD5 checks then stand alone. A CompleteMultipartUpload that answers
+ * NoSuchUpload after an earlier attempt may have completed it: HEAD then tells, by the ETag.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -106,13 +109,39 @@ static bool etag_equal(const char *a, const char *b)
     return la == lb && strncasecmp(a, b, la) == 0;
 }
 
-static bool part_etag_ok(const char *etag, const uint8_t md5[16])
+/* Parses an ETag of 32 hex digits (quotes allowed) into 16 bytes; false for any other form. */
+static bool etag_bytes(const char *etag, uint8_t out[16])
 {
-    char hex[33];
-    for (int i = 0; i < 16; i++) {
-        snprintf(hex + 2 * i, 3, "%02x", md5[i]);
+    while (*etag == '"') {
+        etag++;
     }
-    return etag_equal(etag, hex);
+    for (int i = 0; i < 16; i++) {
+        unsigned v = 0;
+        for (int k = 0; k < 2; k++) {
+            char c = etag[2 * i + k];
+            unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+                         : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                         : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
+                                                : 16u;
+            if (d > 15) {
+                return false;
+            }
+            v = v * 16 + d;
+        }
+        out[i] = (uint8_t)v;
+    }
+    etag += 32;
+    while (*etag == '"') {
+        etag++;
+    }
+    return *etag == '\0';
+}
+
+/* True when etag has the multipart form "<32 hex>-<digits>". */
+static bool etag_is_multipart(const char *etag)
+{
+    const char *dash = strchr(etag, '-');
+    return dash && dash[1] >= '0' && dash[1] <= '9';
 }
 
 static int build_complete(struct floe_s3_upload *up)
@@ -222,17 +251,22 @@ static void on_part_done(struct floe_s3_op *op, int status)
     op->data = NULL;
     up->priv.running--;
     uint32_t i = op->part_number - 1;
-    if (status == 0 && !part_etag_ok(op->etag, op->md5)) {
+    if (status == 0 && !etag_bytes(op->etag, up->priv.md5[i])) {
         char msg[FLOE_S3_ERR_SIZE];
         snprintf(msg, sizeof(msg),
-                 "UPLOAD-PART s3://%s/%s: part %" PRIu32 " came back with ETag %s, not the MD5 "
-                 "of the part sent",
+                 "UPLOAD-PART s3://%s/%s: part %" PRIu32 " came back with ETag %s, not 32 hex "
+                 "digits",
                  up->bucket, up->key, op->part_number, op->etag);
         fail_with(up, FLOE_S3_EETAG, msg);
     } else if (status < 0) {
         fail_with(up, status, op->err);
     } else {
-        memcpy(up->priv.md5[i], op->md5, 16);
+        if (memcmp(up->priv.md5[i], op->md5, 16) != 0 && !up->priv.etags_not_md5) {
+            up->priv.etags_not_md5 = true;
+            FLOE_DEBUG(MODULE, "part ETags are not MD5s: the object's ETag is not checked\t"
+                       "bucket=%s",
+                       up->bucket);
+        }
         up->priv.parts_done++;
     }
     if (up->priv.status < 0) {
@@ -291,7 +325,8 @@ static void on_ctl_done(struct floe_s3_op *op, int status)
             if (rc == 0) {
                 char want[FLOE_S3_ETAG_SIZE];
                 expected_etag(up, want);
-                if (!etag_equal(up->etag, want)) {
+                if (!up->priv.etags_not_md5 && etag_is_multipart(up->etag) &&
+                    !etag_equal(up->etag, want)) {
                     char msg[FLOE_S3_ERR_SIZE];
                     snprintf(msg, sizeof(msg),
                              "COMPLETE-MULTIPART s3://%s/%s: ETag %s, expected %s from the "
@@ -409,6 +444,7 @@ int floe_s3_upload_start(struct floe_s3_client *c, struct floe_s3_upload *up,
     up->priv.status = 0;
     up->priv.next_part = 0;
     up->priv.parts_done = 0;
+    up->priv.etags_not_md5 = false;
     up->priv.running = 0;
     up->priv.upload_id[0] = '\0';
     if (!cb || up->fd < 0 || up->offset < 0 || !floe_s3_bucket_valid(up->bucket) || !up->key ||
