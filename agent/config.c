@@ -1104,7 +1104,50 @@ struct floe_config *floe_config_load(const char *path, struct floe_cfg_errors *e
     return cfg;
 }
 
+static struct floe_config *parse(const char *path, char *text, const char *only,
+                                 struct floe_cfg_errors *errs);
+
 struct floe_config *floe_config_parse(const char *path, char *text, struct floe_cfg_errors *errs)
+{
+    return parse(path, text, NULL, errs);
+}
+
+/* Whether section is a word of the space-separated list only (NULL: every section). */
+static bool section_wanted(const char *only, const char *section)
+{
+    if (!only) {
+        return true;
+    }
+    size_t n = strlen(section);
+    for (const char *p = only; *p;) {
+        while (*p == ' ') {
+            p++;
+        }
+        size_t w = strcspn(p, " ");
+        if (w == n && strncmp(p, section, n) == 0) {
+            return true;
+        }
+        p += w;
+    }
+    return false;
+}
+
+struct floe_config *floe_config_load_only(const char *path, const char *sections,
+                                          struct floe_cfg_errors *errs)
+{
+    const char *why = NULL;
+    char *text = read_file(path, &why);
+    if (!text) {
+        add_error(errs, path, 0, "cannot read config: %s", why);
+        return NULL;
+    }
+    struct floe_config *cfg = parse(path, text, sections, errs);
+    free(text);
+    return cfg;
+}
+
+static struct floe_config *parse(const char *path, char *text, const char *only,
+                                 struct floe_cfg_errors *errs)
 {
     size_t nerr = errs->n;
     char section[64] = "";
@@ -1198,7 +1241,7 @@ struct floe_config *floe_config_parse(const char *path, char *text, struct floe_
         if (seen[i]) {
             continue;
         }
-        if (k->flags & FLOE_CFG_REQUIRED) {
+        if ((k->flags & FLOE_CFG_REQUIRED) && section_wanted(only, k->section)) {
             /* Pointed at its section's header, or at the end of the file without one. */
             add_error(errs, path, header[i] ? header[i] : last_line,
                       "%s.%s is required: %s", k->section, k->name, k->doc);
@@ -1212,7 +1255,9 @@ struct floe_config *floe_config_parse(const char *path, char *text, struct floe_
             free(value);
         }
     }
-    check_table(&ld);
+    if (section_wanted(only, "table")) {
+        check_table(&ld);
+    }
     if (errs->n != nerr) {
         goto fail;
     }

@@ -172,6 +172,13 @@ void floe_env_discard(struct floe_env_saved *saved);
  * caller owns (free with floe_config_free), or NULL with every problem appended to errs. */
 struct floe_config *floe_config_load(const char *path, struct floe_cfg_errors *errs);
 
+/* floe_config_load_only(path, sections, errs): as floe_config_load for a command that uses
+ * only the space-separated sections named ("s3 agent"): required keys of other sections may be
+ * missing and the [table] checks that span keys run only when "table" is named. Every value
+ * present is still parsed and checked; fields of missing required keys stay NULL. */
+struct floe_config *floe_config_load_only(const char *path, const char *sections,
+                                          struct floe_cfg_errors *errs);
+
 /* floe_config_parse(path, text, errs): the same from a NUL-terminated text already in memory;
  * path only names it in errors. text is modified (lines are split in place). */
 struct floe_config *floe_config_parse(const char *path, char *text, struct floe_cfg_errors *errs);

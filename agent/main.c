@@ -5,6 +5,7 @@
  *     floe convert --schema SPEC IN OUT      NDJSON into one Parquet file
  *     floe import -c FILE IN...              NDJSON into the config's Iceberg table
  *     floe table create|show|snapshots -c F  the config's Iceberg table
+ *     floe s3 -c FILE put|get|head|ls|rm|mb  objects at the config's S3 endpoint
  *     floe version                           versions of floe and its libraries
  *     floe help [COMMAND|config]             usage, or the config key reference
  *
@@ -22,6 +23,7 @@
 #include "convert.h"
 #include "import.h"
 #include "log.h"
+#include "s3_cmd.h"
 #include "table_cmd.h"
 #include "version.h"
 
@@ -323,6 +325,8 @@ static const struct command commands[] = {
      "              table.snapshots_max_age, then delete the files only they used\n"
      "  delete      remove every row of the given keys (table.key), in every partition, with\n"
      "              one global equality delete; --keys-from reads one key a line ('-': stdin)"},
+    {"s3", floe_s3_cmd_main, "put, get, list and delete objects at the config's S3 endpoint",
+     floe_s3_cmd_usage},
     {"version", cmd_version, "print versions of floe and its libraries",
      "usage: floe version\n\nPrints floe's version and git revision, and the versions of libuv,\n"
      "librdkafka, mbedTLS, zstd, cJSON and llhttp it was built with."},

@@ -317,7 +317,9 @@ struct floe_s3_op {
         char amz_date[FLOE_S3_AMZ_DATE_SIZE];
         char payload_hash[FLOE_S3_SHA256_HEX_SIZE];
         char md5_b64[FLOE_S3_MD5_B64_SIZE];
-        char extra[64];               /* content-type or location body */
+        char extra[192];              /* CreateBucket's LocationConstraint body */
+        bool hashed;                  /* md5 (and payload_hash) are those of the body */
+        bool cancelled;
         struct floe_http_header headers[12];
         struct floe_http_request http;
         uv_work_t work;               /* body hashing on the thread pool */
@@ -379,6 +381,7 @@ struct floe_s3_upload {
         uint32_t next_part;  /* parts started */
         uint32_t parts_done;
         unsigned running;
+        unsigned complete_tries;
         char upload_id[FLOE_S3_UPLOAD_ID_SIZE];
         uint8_t md5[FLOE_S3_MAX_PARTS][16];
         struct floe_s3_op ctl; /* create, single put, complete, abort */
@@ -405,8 +408,11 @@ void floe_s3_upload_release(struct floe_s3_upload *up);
  * For the command line and worker threads: each struct floe_s3_sync owns a private uv_loop_t
  * and client, so it may be used from any one thread at a time (never from a loop callback).
  * Every call runs its operation to completion on that loop, with the CLI's bounded retry
- * budget (struct floe_s3_retry defaults). Errors: negative codes; err (cap bytes, may be NULL
- * when cap is 0) receives a one-line reason with S3's Code and Message, never a secret. */
+ * budget (struct floe_s3_retry defaults). Errors are negative errnos; err (cap bytes, may be
+ * NULL when cap is 0) receives a one-line reason with S3's Code and Message, never a secret.
+ * Besides those named below: -EACCES (403), -ENXIO (NoSuchBucket), -EREMOTEIO (another S3
+ * refusal), -EBADMSG (multipart ETag mismatch), -EIO (transport failures after the retry
+ * budget: timeouts, resets, TLS), -EINVAL (bad bucket or key). */
 
 struct floe_s3_sync;
 

@@ -732,8 +732,17 @@ int floe_s3_parse_initiate(const uint8_t *doc, size_t n, char *upload_id, size_t
 int floe_s3_parse_complete(const uint8_t *doc, size_t n, char *etag, size_t cap, size_t *len,
                            struct floe_s3_error *err)
 {
-    return parse_single(doc, n, "CompleteMultipartUploadResult",
-                        "CompleteMultipartUploadResult/ETag", etag, cap, len, err);
+    int rc = parse_single(doc, n, "CompleteMultipartUploadResult",
+                          "CompleteMultipartUploadResult/ETag", etag, cap, len, err);
+    if (rc == -EINVAL) {
+        /* moto names the root CompleteMultipartUploadResponse; accept that spelling too. */
+        int alt = parse_single(doc, n, "CompleteMultipartUploadResponse",
+                               "CompleteMultipartUploadResponse/ETag", etag, cap, len, err);
+        if (alt == 0) {
+            return 0;
+        }
+    }
+    return rc;
 }
 
 /* ListObjectsV2. */

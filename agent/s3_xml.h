@@ -103,7 +103,8 @@ int floe_s3_parse_initiate(const uint8_t *doc, size_t n, char *upload_id, size_t
 
 /* floe_s3_parse_complete(doc, n, etag, cap, &len, err): reads CompleteMultipartUploadResult and
  * copies its (required) ETag as sent, quotes included. A 200 response whose body is <Error>
- * is -EREMOTEIO: the upload did not complete. */
+ * is -EREMOTEIO: the upload did not complete. The root CompleteMultipartUploadResponse (as
+ * moto writes it) is accepted as well. */
 int floe_s3_parse_complete(const uint8_t *doc, size_t n, char *etag, size_t cap, size_t *len,
                            struct floe_s3_error *err);
 
