@@ -24,12 +24,40 @@ const args = process.argv.slice(2)
 const s3Index = args.indexOf('--s3-endpoint')
 const s3Endpoint = s3Index > 0 ? args[s3Index + 1].replace(/\/+$/, '') : undefined
 
-// s3://bucket/key as the endpoint's path-style URL (undefined for other locations).
+// s3://bucket/key as the endpoint's path-style URL (undefined for other locations). icebird
+// turns s3:// into https://BUCKET.s3.amazonaws.com/KEY before it fetches: that form is mapped
+// to the endpoint too, so nothing leaves the machine.
 function s3Url (location) {
-  const m = /^s3a?:\/\/(.+)$/.exec(String(location))
+  const m = /^s3a?:\/\/(.+)$/.exec(String(location)) ||
+    /^https:\/\/([^./]+)\.s3\.amazonaws\.com\/(.*)$/.exec(String(location))
   if (!m) return undefined
   if (!s3Endpoint) throw new Error(`${location}: an s3:// location needs --s3-endpoint`)
-  return `${s3Endpoint}/${m[1]}`
+  return m.length > 2 ? `${s3Endpoint}/${m[1]}/${m[2]}` : `${s3Endpoint}/${m[1]}`
+}
+
+// Requests to the S3 endpoint, a few at a time (icebird starts one per range of every file at
+// once, more than a test server's connection backlog takes), each retried after a transport
+// error; HTTP answers are returned as they are.
+const S3_PARALLEL = 4
+let s3Active = 0
+const s3Waiting = []
+async function s3Fetch (url, init) {
+  if (s3Active >= S3_PARALLEL) await new Promise(resolve => s3Waiting.push(resolve))
+  s3Active++
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await realFetch(url, init)
+        return new Response(await res.arrayBuffer(), { status: res.status, headers: res.headers })
+      } catch (err) {
+        if (attempt >= 5) throw err
+        await new Promise(resolve => setTimeout(resolve, 100 * attempt))
+      }
+    }
+  } finally {
+    s3Active--
+    if (s3Waiting.length) s3Waiting.shift()()
+  }
 }
 
 // Local files for icebird, which reads through fetch: HEAD, GET and Range on absolute paths;
@@ -38,7 +66,7 @@ const realFetch = globalThis.fetch
 globalThis.fetch = async (url, init = {}) => {
   let path = String(url)
   const remote = s3Url(path)
-  if (remote) return realFetch(remote, init)
+  if (remote) return s3Fetch(remote, init)
   if (path.startsWith('file://')) path = path.slice(7)
   if (!path.startsWith('/')) return realFetch(url, init)
   let buf
@@ -61,7 +89,7 @@ const { icebergRead, icebergMetadata } = await import('icebird')
 async function readBytes (location) {
   const remote = s3Url(location)
   if (!remote) return readFile(location)
-  const res = await realFetch(remote)
+  const res = await s3Fetch(remote, {})
   if (!res.ok) throw new Error(`GET ${remote}: ${res.status}`)
   return Buffer.from(await res.arrayBuffer())
 }

@@ -2,7 +2,8 @@
 runs (a restart between each, several commits per run) of the generated users stream of
 tests/table/test_upsert.py, `floe table show/snapshots/expire`, all against moto over TLS; the
 table read back by icebird and by the spec's scan rules through HTTPS from moto
-(tests/readers/check-iceberg.mjs --s3-endpoint) and compared with the latest valid version of
+(tests/readers/check-iceberg.mjs --s3-endpoint, unsigned GETs that a bucket policy allows) and
+compared with the latest valid version of
 every key; the objects checked with boto3. Then a lost race: an import holds version N while a
 second import commits N+1, so its next commit gets 412 on v<N+1>.metadata.json, rebases, and
 lands; the final table holds both writers' rows exactly.
@@ -108,6 +109,13 @@ def main():
         env = dict(os.environ)
         env.update(s3.env())
         client = s3.client()
+        # The readers fetch unsigned: moto answers 403 to anonymous GETs unless a bucket
+        # policy allows them. floe itself always signs.
+        client.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": "*",
+                           "Action": ["s3:GetObject", "s3:ListBucket"],
+                           "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"]}]}))
         state = os.path.join(work, "state")
         c = conf(work, s3, "users", state)
 
