@@ -17,6 +17,13 @@
  * rewritten afterwards (rename over it) and is only a hint: loading probes v<N+1>, v<N+2>, …
  * past it, and lists the directory when it is missing or unreadable. These calls block; the
  * CLI uses them directly, and the daemon runs them off its loop.
+ *
+ * The same layout works on any store (store.h). On S3 (s3://bucket/prefix warehouses) the
+ * exclusive create is a PUT of v<N+1>.metadata.json with `If-None-Match: *` (SPEC-NOTES §7):
+ * 412 means another writer committed N+1 first (-EEXIST, as above); 409, a conditional write
+ * racing another, is retried after a short backoff a few times and then reported as -EEXIST
+ * too (the caller reloads and finds out who won). The hint is overwritten afterwards, best
+ * effort. The scheme is only safe while every writer of the table commits this way.
  */
 #ifndef FLOE_CATALOG_H
 #define FLOE_CATALOG_H
@@ -25,6 +32,7 @@
 #include <stdint.h>
 
 struct floe_catalog;
+struct floe_store;
 
 struct floe_catalog_ops {
     /* Loads the current metadata: *text (malloc'd, NUL-terminated, caller frees), *len, its
@@ -44,6 +52,8 @@ struct floe_catalog {
     const struct floe_catalog_ops *ops;
     char *table_dir; /* the table's root location (also the metadata's `location`) */
     char *err;       /* last error text, for messages; NULL if none */
+    struct floe_store *store; /* where the files are (borrowed unless owned_store) */
+    struct floe_store *owned_store;
 };
 
 /* floe_catalog_file_open(warehouse, ns, table, &cat): a file catalog for table `table` in
@@ -52,6 +62,14 @@ struct floe_catalog {
  * warehouse that is not local, or -ENOMEM. */
 int floe_catalog_file_open(const char *warehouse, const char *ns, const char *table,
                            struct floe_catalog **cat);
+
+/* floe_catalog_store_open(store, warehouse, ns, table, &cat): the file-system layout above on
+ * store (borrowed: it must outlive the catalog), for a warehouse of that store's kind (a local
+ * store: a plain path or file:///path; the S3 store: s3://bucket/prefix). table_dir is then a
+ * path or an s3:// URI. Creates nothing. 0 with *cat set, -EINVAL for a warehouse the store
+ * does not hold, or -ENOMEM. */
+int floe_catalog_store_open(struct floe_store *store, const char *warehouse, const char *ns,
+                            const char *table, struct floe_catalog **cat);
 
 /* floe_catalog_free(cat): releases the catalog; NULL is allowed. */
 void floe_catalog_free(struct floe_catalog *cat);

@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "log.h"
+#include "store.h"
 #include "version.h"
 
 #define TABLE_MODULE "table"
@@ -67,17 +69,19 @@ int floe_uuid_random(char out[37])
 
 int floe_table_open(const struct floe_config *cfg, struct floe_table *t)
 {
+    char err[512] = "";
     memset(t, 0, sizeof(*t));
     t->version = -1;
-    if (strncmp(cfg->table.warehouse, "s3://", 5) == 0) {
-        return fail(t, "table.warehouse %s: s3:// warehouses need floe's S3 client, which this "
-                       "build does not have yet; use a local path",
-                    cfg->table.warehouse);
-    }
-    int rc = floe_catalog_file_open(cfg->table.warehouse, cfg->table.namespace_, cfg->table.name,
-                                    &t->cat);
+    int rc = floe_store_open(cfg, cfg->table.warehouse, &t->store, err, sizeof(err));
     if (rc < 0) {
-        return fail(t, "cannot open the catalog at %s: %s", cfg->table.warehouse, strerror(-rc));
+        fail(t, "table.warehouse %s: %s", cfg->table.warehouse, err[0] ? err : strerror(-rc));
+        return rc;
+    }
+    rc = floe_catalog_store_open(t->store, cfg->table.warehouse, cfg->table.namespace_,
+                                 cfg->table.name, &t->cat);
+    if (rc < 0) {
+        fail(t, "cannot open the catalog at %s: %s", cfg->table.warehouse, strerror(-rc));
+        return rc;
     }
     return 0;
 }
@@ -86,9 +90,11 @@ void floe_table_close(struct floe_table *t)
 {
     floe_meta_free(t->meta);
     floe_catalog_free(t->cat);
+    floe_store_close(t->store);
     free(t->metadata_location);
     t->meta = NULL;
     t->cat = NULL;
+    t->store = NULL;
     t->metadata_location = NULL;
 }
 
@@ -352,15 +358,6 @@ void floe_table_writer_free(struct floe_table_writer *w)
     w->schema_json = NULL;
 }
 
-struct file_sink {
-    int fd;
-};
-
-static int file_sink_write(void *ctx, const uint8_t *p, size_t n)
-{
-    return floe_write_all(((struct file_sink *)ctx)->fd, p, n);
-}
-
 static void table_file_free(struct floe_table_file *f)
 {
     free(f->path);
@@ -369,12 +366,33 @@ static void table_file_free(struct floe_table_file *f)
     free(f->bytes);
 }
 
+/* Deletes files [from, to) of pending from its store, best effort (they are referenced by
+ * nothing: a leftover is only wasted space). */
+static void remove_files(struct floe_table_pending *pending, size_t from, size_t to)
+{
+    if (!pending->store || from >= to) {
+        return;
+    }
+    const char **paths = malloc((to - from) * sizeof(*paths));
+    char err[512] = "";
+    if (!paths) {
+        return;
+    }
+    for (size_t i = from; i < to; i++) {
+        paths[i - from] = pending->files[i].path;
+    }
+    if (floe_store_delete(pending->store, paths, to - from, NULL, err, sizeof(err)) < 0) {
+        FLOE_WARN(TABLE_MODULE, "cannot remove uncommitted files (%s)", err);
+    }
+    free(paths);
+}
+
 void floe_table_pending_clear(struct floe_table_pending *pending, bool remove)
 {
+    if (remove) {
+        remove_files(pending, 0, pending->n);
+    }
     for (size_t i = 0; i < pending->n; i++) {
-        if (remove) {
-            unlink(pending->files[i].path);
-        }
         table_file_free(&pending->files[i]);
     }
     free(pending->files);
@@ -489,13 +507,10 @@ static int write_partition(struct floe_table_writer *w, const struct floe_batch 
         }
         seg += seglen + (slash != NULL);
     }
-    int rc = floe_mkdirs(dir, 0755);
-    if (rc < 0) {
-        return fail(t, "cannot create %s: %s", dir, strerror(-rc));
-    }
     uuid_text(w->run_id, uuid);
     size_t path_cap = strlen(dir) + 80;
     char *path = malloc(path_cap);
+    char err[512] = "";
     if (!path) {
         return -ENOMEM;
     }
@@ -505,16 +520,18 @@ static int write_partition(struct floe_table_writer *w, const struct floe_batch 
         free(path);
         return fail(t, "data file path too long under %s", dir);
     }
-    struct file_sink sink = {open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)};
-    if (sink.fd < 0) {
-        rc = -errno;
-        fail(t, "cannot create %s: %s", path, strerror(-rc));
+    /* Local: created in place (O_EXCL) with its directories; S3: spooled, uploaded at close.
+     * Not fsynced one by one: the commit syncs the file system once before it publishes. */
+    struct floe_store_writer *out = NULL;
+    int rc = floe_store_writer_open(t->store, path, 0, &out, err, sizeof(err));
+    if (rc < 0) {
+        fail(t, "%s", err[0] ? err : strerror(-rc));
         free(path);
         return rc;
     }
     struct pq_writer *pw = NULL;
     rc = pq_writer_init(w->cols, (uint32_t)w->nfile_cols, &w->opt, w->ws, w->ws_size,
-                        file_sink_write, &sink, &pw);
+                        floe_store_writer_sink, out, &pw);
     if (rc == 0) {
         rc = w->deletes ? floe_batch_write_columns(b, i, pw, &w->key_col, 1)
                         : floe_batch_write(b, i, pw);
@@ -522,11 +539,18 @@ static int write_partition(struct floe_table_writer *w, const struct floe_batch 
     if (rc == 0) {
         rc = pq_close(pw);
     }
-    /* Not fsynced one by one: the commit syncs the file system once before it publishes. */
-    if (close(sink.fd) < 0 && rc == 0) {
-        rc = -errno;
+    if (rc < 0) {
+        floe_store_writer_abort(out);
+        fail(t, "writing %s: %s", path, strerror(-rc));
+        free(path);
+        return rc;
     }
-    if (rc == 0 && pending->n == pending->cap) {
+    if ((rc = floe_store_writer_close(out, err, sizeof(err))) < 0) {
+        fail(t, "writing %s: %s", path, err[0] ? err : strerror(-rc));
+        free(path);
+        return rc;
+    }
+    if (pending->n == pending->cap) {
         size_t cap = pending->cap ? pending->cap * 2 : 16;
         struct floe_table_file *grown = realloc(pending->files, cap * sizeof(*grown));
         if (!grown) {
@@ -541,11 +565,13 @@ static int write_partition(struct floe_table_writer *w, const struct floe_batch 
                        w->spec.nfields, path, w->deletes ? w->key_id : 0);
     }
     if (rc < 0) {
+        const char *one = path;
         fail(t, "writing %s: %s", path, strerror(-rc));
-        unlink(path);
+        floe_store_delete(t->store, &one, 1, NULL, err, sizeof(err));
         free(path);
         return rc;
     }
+    pending->store = t->store;
     pending->rows += rows;
     pending->bytes += (uint64_t)pending->files[pending->n].df.file_size_in_bytes;
     pending->n++;
@@ -561,8 +587,8 @@ int floe_table_write_batch(struct floe_table_writer *w, const struct floe_batch 
     for (uint32_t i = 0; i < floe_batch_partitions(b); i++) {
         int rc = write_partition(w, b, i, pending);
         if (rc < 0) {
+            remove_files(pending, before, pending->n);
             for (size_t k = before; k < pending->n; k++) {
-                unlink(pending->files[k].path);
                 table_file_free(&pending->files[k]);
             }
             pending->n = before;
@@ -628,6 +654,19 @@ static const char *local_path(const char *location)
     return location;
 }
 
+/* Reads a manifest list or manifest (what names it in messages) from the table's store. */
+static int read_object(struct floe_table *t, const char *location, const char *what,
+                       char **data, size_t *len)
+{
+    char err[512] = "";
+    int rc = floe_store_get(t->store, location, MANIFEST_LIST_MAX, data, len, err, sizeof(err));
+    if (rc < 0) {
+        fail(t, "cannot read %s %s: %s", what, location,
+             rc == -EFBIG ? "too large" : err[0] ? err : strerror(-rc));
+    }
+    return rc;
+}
+
 /* Reads the current snapshot's manifest list into c (nothing when there is no snapshot). */
 static int carry_parent(struct floe_table *t, struct carried *c)
 {
@@ -637,10 +676,10 @@ static int carry_parent(struct floe_table *t, struct carried *c)
     }
     char *data = NULL;
     size_t len = 0;
-    const char *path = local_path(s->manifest_list);
-    int rc = floe_read_file(path, MANIFEST_LIST_MAX, &data, &len);
+    const char *path = s->manifest_list;
+    int rc = read_object(t, path, "manifest list", &data, &len);
     if (rc < 0) {
-        return fail(t, "cannot read manifest list %s: %s", path, strerror(-rc));
+        return rc;
     }
     struct floe_mlist_reader r;
     memset(&r, 0, sizeof(r));
@@ -732,28 +771,28 @@ static int manifest_spec(struct floe_table *t, struct floe_manifest_spec *spec,
     return 0;
 }
 
-/* Writes an Avro file through a writer function into a new file at path. */
+/* Writes an Avro file through a writer function into a new object at path (durable when this
+ * returns 0; nothing left behind otherwise). */
 static int write_avro(struct floe_table *t, const char *path,
                       int (*emit)(void *arg, floe_manifest_sink_fn sink, void *ctx,
                                   uint64_t *length),
                       void *arg, uint64_t *length)
 {
-    struct file_sink sink = {open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)};
-    if (sink.fd < 0) {
-        int rc = -errno;
-        fail(t, "cannot create %s: %s", path, strerror(-rc));
+    char err[512] = "";
+    struct floe_store_writer *out = NULL;
+    int rc = floe_store_writer_open(t->store, path, FLOE_STORE_SYNC, &out, err, sizeof(err));
+    if (rc < 0) {
+        fail(t, "%s", err[0] ? err : strerror(-rc));
         return rc;
     }
-    int rc = emit(arg, file_sink_write, &sink, length);
-    if (rc == 0 && fsync(sink.fd) < 0) {
-        rc = -errno;
-    }
-    if (close(sink.fd) < 0 && rc == 0) {
-        rc = -errno;
-    }
+    rc = emit(arg, floe_store_writer_sink, out, length);
     if (rc < 0) {
-        unlink(path);
+        floe_store_writer_abort(out);
         fail(t, "writing %s: %s", path, strerror(-rc));
+        return rc;
+    }
+    if ((rc = floe_store_writer_close(out, err, sizeof(err))) < 0) {
+        fail(t, "writing %s: %s", path, err[0] ? err : strerror(-rc));
     }
     return rc;
 }
@@ -866,16 +905,21 @@ struct commit_manifest {
 
 static int sync_table(struct floe_table *t)
 {
-    int dirfd = open(t->cat->table_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = 0;
-    if (dirfd < 0 || syncfs(dirfd) < 0) {
-        rc = -errno;
-        fail(t, "cannot sync %s: %s", t->cat->table_dir, strerror(-rc));
-    }
-    if (dirfd >= 0) {
-        close(dirfd);
+    char err[512] = "";
+    int rc = floe_store_sync(t->store, t->cat->table_dir, err, sizeof(err));
+    if (rc < 0) {
+        fail(t, "%s", err[0] ? err : strerror(-rc));
     }
     return rc;
+}
+
+/* Deletes one file of a commit that did not land, best effort (nothing references it). */
+static void remove_one(struct floe_table *t, const char *location)
+{
+    char err[512] = "";
+    if (floe_store_delete(t->store, &location, 1, NULL, err, sizeof(err)) < 0) {
+        FLOE_WARN(TABLE_MODULE, "cannot remove %s (%s)", location, err);
+    }
 }
 
 static int ensure_unpartitioned_spec(struct floe_table *t);
@@ -1079,14 +1123,14 @@ int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
                                           t->metadata_location};
         rc = floe_meta_add_snapshot(t->meta, &commit, err, sizeof(err));
         if (rc < 0) {
-            unlink(list);
+            remove_one(t, list);
             fail(t, "cannot add the snapshot: %s", err); /* meta unchanged on failure */
             goto done;
         }
         free(text);
         text = floe_meta_serialize(t->meta);
         if (!text) {
-            unlink(list);
+            remove_one(t, list);
             rollback(t);
             fail(t, "out of memory serializing the metadata");
             rc = -ENOMEM;
@@ -1104,7 +1148,7 @@ int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
             break;
         }
         free(location);
-        unlink(list);
+        remove_one(t, list);
         if (rc != -EEXIST || attempt + 1 >= COMMIT_ATTEMPTS) {
             fail(t, "commit failed: %s",
                  t->cat->err && *t->cat->err ? t->cat->err : strerror(-rc));
@@ -1112,6 +1156,8 @@ int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
             goto done;
         }
         /* Lost the race: rebase onto the winner. */
+        FLOE_INFO(TABLE_MODULE, "lost the commit race to another writer; rebasing\tversion=%"
+                  PRId64 " attempt=%d", t->version + 1, attempt + 1);
         if ((rc = floe_table_load(t)) < 0) {
             rollback(t);
             goto done;
@@ -1136,7 +1182,7 @@ int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
 done:
     for (size_t m = 0; m < nms; m++) {
         if (!committed && ms[m].path && ms[m].length) {
-            unlink(ms[m].path);
+            remove_one(t, ms[m].path);
         }
         free(ms[m].entries);
         free(ms[m].path);
@@ -1321,8 +1367,8 @@ static int collect_snapshot(struct floe_table *t, const struct floe_meta_snapsho
     if (rc < 0) {
         return rc;
     }
-    if ((rc = floe_read_file(list_path, MANIFEST_LIST_MAX, &list, &len)) < 0) {
-        return fail(t, "cannot read manifest list %s: %s", list_path, strerror(-rc));
+    if ((rc = read_object(t, s->manifest_list, "manifest list", &list, &len)) < 0) {
+        return rc;
     }
     struct floe_mlist_reader lr;
     struct floe_mlist_row row;
@@ -1335,8 +1381,7 @@ static int collect_snapshot(struct floe_table *t, const struct floe_meta_snapsho
         if ((rc = set_add(set, mpath)) < 0) {
             break;
         }
-        if ((rc = floe_read_file(mpath, MANIFEST_LIST_MAX, &mdata, &mlen)) < 0) {
-            fail(t, "cannot read manifest %s: %s", mpath, strerror(-rc));
+        if ((rc = read_object(t, row.path, "manifest", &mdata, &mlen)) < 0) {
             break;
         }
         struct floe_manifest_reader mr;
@@ -1428,11 +1473,24 @@ int floe_table_expire(struct floe_table *t, int keep_last, int64_t max_age_ms, s
         if (rc == 0) {
             /* Committed: nothing retained uses these any more. */
             set_sort(&kept);
-            for (size_t i = 0; i < gone.n; i++) {
-                if (!set_has(&kept, gone.items[i]) && unlink(gone.items[i]) == 0) {
-                    (*deleted)++;
+            set_sort(&gone);
+            const char **doomed = gone.n ? malloc(gone.n * sizeof(*doomed)) : NULL;
+            size_t ndoomed = 0;
+            for (size_t i = 0; doomed && i < gone.n; i++) {
+                bool dup = i > 0 && strcmp(gone.items[i], gone.items[i - 1]) == 0;
+                if (!dup && !set_has(&kept, gone.items[i])) {
+                    doomed[ndoomed++] = gone.items[i];
                 }
             }
+            /* The expiry is committed: a file that could not be deleted is an orphan, which
+             * is reported, not a failure. */
+            char derr[512] = "";
+            if (gone.n && (!doomed || floe_store_delete(t->store, doomed, ndoomed, deleted, derr,
+                                                        sizeof(derr)) < 0)) {
+                FLOE_WARN(TABLE_MODULE, "expired snapshots, but not all of their files could "
+                          "be deleted (%s)", doomed ? derr : "out of memory");
+            }
+            free(doomed);
             *expired = n;
         }
         set_free(&gone);

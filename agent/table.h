@@ -12,6 +12,10 @@
  * manifests <table>/metadata/<commit-uuid>-m0.avro, manifest lists
  * <table>/metadata/snap-<snapshot-id>-<attempt>-<commit-uuid>.avro. These calls block (CLI and
  * off-loop use).
+ *
+ * Every file goes through the warehouse's store (store.h): a local directory, or an S3 bucket
+ * for an s3://bucket/prefix warehouse, where every location in the metadata (the table's, the
+ * manifest lists', the manifests', the data files') is a full s3:// URI.
  */
 #ifndef FLOE_TABLE_H
 #define FLOE_TABLE_H
@@ -25,6 +29,7 @@
 #include "config.h"
 #include "fsutil.h"
 #include "manifest.h"
+#include "store.h"
 #include "table_meta.h"
 
 /* A check run by floe_table_commit before each attempt, with t->meta holding the snapshot the
@@ -34,7 +39,8 @@
 typedef int (*floe_table_check_fn)(void *ctx, const struct floe_meta *meta);
 
 struct floe_table {
-    struct floe_catalog *cat;
+    struct floe_store *store; /* the warehouse's; owned */
+    struct floe_catalog *cat; /* on store */
     struct floe_meta *meta; /* NULL until loaded or created */
     int64_t version;        /* of the loaded metadata file */
     char *metadata_location;
@@ -60,10 +66,14 @@ struct floe_table_pending {
     size_t n, cap;
     uint64_t rows;
     uint64_t bytes;
+    struct floe_store *store; /* where the files are (set by the first write; borrowed from the
+                               * table, which must outlive the pending files) */
 };
 
-/* floe_table_open(cfg, t, err, cap): prepares t for cfg's table (a file catalog for a local
- * warehouse); loads nothing. 0, or -EINVAL/-ENOMEM with a reason in err. */
+/* floe_table_open(cfg, t): prepares t for cfg's table: the store of table.warehouse (a path or
+ * file:///path: the local disk; s3://bucket/prefix: S3 through cfg's [s3] settings) and the
+ * file catalog on it; loads nothing. 0, or a negative errno with the reason in t->err (t must
+ * still be closed). */
 int floe_table_open(const struct floe_config *cfg, struct floe_table *t);
 
 /* floe_table_load(t): (re)loads the current metadata. 0; -ENOENT when the table does not
@@ -171,7 +181,7 @@ int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
                       const struct floe_meta_kv *summary, size_t nsummary, int64_t *snapshot_id);
 
 /* floe_table_pending_clear(pending, remove): frees the pending files (and deletes them from
- * disk when remove is set). */
+ * their store when remove is set). */
 void floe_table_pending_clear(struct floe_table_pending *pending, bool remove);
 
 /* floe_uuid_random(out): a random (version 4) UUID in canonical text form. 0 or -errno. */

@@ -5,6 +5,11 @@
 // its values.
 //
 //   node check-iceberg.mjs TABLE_DIR EXPECTED.json [--metadata vN.metadata.json]
+//                          [--s3-endpoint https://localhost:PORT]
+//
+// With --s3-endpoint, TABLE_DIR and the locations in the metadata may be s3://bucket/key URIs:
+// every reader then fetches them over HTTP(S) from ENDPOINT/bucket/key (path style, unsigned
+// GETs, as moto serves them; NODE_EXTRA_CA_CERTS for a test CA).
 //
 // EXPECTED.json: {"columns": ["id", "name", ...], "rows": [[...], ...]} — row order does not
 // matter; longs as decimal strings, timestamps as ISO strings to the millisecond (icebird gives
@@ -15,10 +20,53 @@ import { decodeAvroFile } from './avro-bigint.mjs'
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet'
 import { compressors } from 'hyparquet-compressors'
 
-// Local files for icebird, which reads through fetch: HEAD, GET and Range on absolute paths.
+const args = process.argv.slice(2)
+const s3Index = args.indexOf('--s3-endpoint')
+const s3Endpoint = s3Index > 0 ? args[s3Index + 1].replace(/\/+$/, '') : undefined
+
+// s3://bucket/key as the endpoint's path-style URL (undefined for other locations). icebird
+// turns s3:// into https://BUCKET.s3.amazonaws.com/KEY before it fetches: that form is mapped
+// to the endpoint too, so nothing leaves the machine.
+function s3Url (location) {
+  const m = /^s3a?:\/\/(.+)$/.exec(String(location)) ||
+    /^https:\/\/([^./]+)\.s3\.amazonaws\.com\/(.*)$/.exec(String(location))
+  if (!m) return undefined
+  if (!s3Endpoint) throw new Error(`${location}: an s3:// location needs --s3-endpoint`)
+  return m.length > 2 ? `${s3Endpoint}/${m[1]}/${m[2]}` : `${s3Endpoint}/${m[1]}`
+}
+
+// Requests to the S3 endpoint, a few at a time (icebird starts one per range of every file at
+// once, more than a test server's connection backlog takes), each retried after a transport
+// error; HTTP answers are returned as they are.
+const S3_PARALLEL = 4
+let s3Active = 0
+const s3Waiting = []
+async function s3Fetch (url, init) {
+  if (s3Active >= S3_PARALLEL) await new Promise(resolve => s3Waiting.push(resolve))
+  s3Active++
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await realFetch(url, init)
+        return new Response(await res.arrayBuffer(), { status: res.status, headers: res.headers })
+      } catch (err) {
+        if (attempt >= 5) throw err
+        await new Promise(resolve => setTimeout(resolve, 100 * attempt))
+      }
+    }
+  } finally {
+    s3Active--
+    if (s3Waiting.length) s3Waiting.shift()()
+  }
+}
+
+// Local files for icebird, which reads through fetch: HEAD, GET and Range on absolute paths;
+// s3:// locations go to the S3 endpoint.
 const realFetch = globalThis.fetch
 globalThis.fetch = async (url, init = {}) => {
   let path = String(url)
+  const remote = s3Url(path)
+  if (remote) return s3Fetch(remote, init)
   if (path.startsWith('file://')) path = path.slice(7)
   if (!path.startsWith('/')) return realFetch(url, init)
   let buf
@@ -37,7 +85,22 @@ globalThis.fetch = async (url, init = {}) => {
 }
 const { icebergRead, icebergMetadata } = await import('icebird')
 
-const args = process.argv.slice(2)
+// A whole file of the table, local or from the S3 endpoint.
+async function readBytes (location) {
+  const remote = s3Url(location)
+  if (!remote) return readFile(location)
+  const res = await s3Fetch(remote, {})
+  if (!res.ok) throw new Error(`GET ${remote}: ${res.status}`)
+  return Buffer.from(await res.arrayBuffer())
+}
+
+// A data file for hyparquet: read through the file system, or fetched whole from S3.
+async function parquetFile (location) {
+  if (!s3Url(location)) return asyncBufferFromFile(location)
+  const buf = await readBytes(location)
+  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length)
+}
+
 const [tableDir, expectedPath] = args
 const mdIndex = args.indexOf('--metadata')
 const metadataFileName = mdIndex > 0 ? args[mdIndex + 1] : undefined
@@ -112,13 +175,13 @@ const tupleKey = t => JSON.stringify(t || {}, (k, v) => typeof v === 'bigint' ? 
 const dataRows = [] // {seq, spec, tuple, row}
 const deletes = [] // {seq, spec, global, tuple, names, keys: Set}
 if (snapshot) {
-  const list = await decodeAvroFile(await readFile(snapshot['manifest-list']))
+  const list = await decodeAvroFile(await readBytes(snapshot['manifest-list']))
   let files = 0
   for (const m of list) {
     const spec = specOf(m.partition_spec_id)
     if (!spec) { fail(`${m.manifest_path}: partition_spec_id ${m.partition_spec_id} is not in partition-specs`); continue }
     if (typeof m.manifest_length !== 'number' && typeof m.manifest_length !== 'bigint') fail('manifest_length missing')
-    const mbuf = await readFile(m.manifest_path)
+    const mbuf = await readBytes(m.manifest_path)
     if (Number(m.manifest_length) !== mbuf.length) fail(`manifest_length ${m.manifest_length} != ${mbuf.length}`)
     const entries = await decodeAvroFile(mbuf)
     const embedded = JSON.parse(entries.meta['avro.schema'].toString())
@@ -129,7 +192,7 @@ if (snapshot) {
       const isData = Number(e.data_file.content || 0) === 0
       if (isData) files++
       const d = e.data_file
-      const file = await asyncBufferFromFile(d.file_path)
+      const file = await parquetFile(d.file_path)
       const data = await parquetReadObjects({ file, compressors })
       // Sequence numbers: an entry's own, or inherited from the list when it was added.
       const seq = e.sequence_number !== null && e.sequence_number !== undefined
