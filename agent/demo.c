@@ -243,7 +243,7 @@ static int write_config(struct demo *d)
             "memory = 128M\n"
             "flush_rows = 500000\n"
             "flush_bytes = 48M\n"
-            "flush_every = 1s\n"
+            "flush_every = 5s\n"
             "[agent]\n"
             "state_dir = %s/state\n"
             "shutdown_timeout = 30s\n"
