@@ -4,6 +4,7 @@
  *     floe check -c FILE [--env-file FILE]   validate a config, print it normalised
  *     floe convert --schema SPEC IN OUT      NDJSON into one Parquet file
  *     floe import -c FILE IN...              NDJSON into the config's Iceberg table
+ *     floe demo [--records N] [--dir PATH]   the whole pipeline in one process, on a mock Kafka
  *     floe table create|show|snapshots -c F  the config's Iceberg table
  *     floe s3 -c FILE put|get|head|ls|rm|mb  objects at the config's S3 endpoint
  *     floe version                           versions of floe and its libraries
@@ -22,6 +23,7 @@
 #include "pipeline.h"
 #include "config.h"
 #include "convert.h"
+#include "demo.h"
 #include "import.h"
 #include "log.h"
 #include "s3_cmd.h"
@@ -333,6 +335,8 @@ static const struct command commands[] = {
      "              table.snapshots_max_age, then delete the files only they used\n"
      "  delete      remove every row of the given keys (table.key), in every partition, with\n"
      "              one global equality delete; --keys-from reads one key a line ('-': stdin)"},
+    {"demo", floe_demo_main, "run the whole pipeline in one process on a mock Kafka cluster",
+     floe_demo_usage},
     {"s3", floe_s3_cmd_main, "put, get, list and delete objects at the config's S3 endpoint",
      floe_s3_cmd_usage},
     {"version", cmd_version, "print versions of floe and its libraries",
