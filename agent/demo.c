@@ -574,6 +574,7 @@ static int run(struct demo *d)
         .equal = 0.02,
         .invalid = 0.01,
         .day_moves = 0.2,
+        .days = 7, /* a week of signups: 7 × 16 day × bucket partitions */
     };
     char path[PATH_MAX + 32];
     snprintf(path, sizeof(path), "%s/produced.ndjson", d->dir);

@@ -15,9 +15,11 @@
 
 #define US_PER_DAY INT64_C(86400000000)
 
-/* New ids get a signup_ts in [2025-01-01, 2025-01-01 + two years), like tools/bench/users.py. */
+/* New ids get a signup_ts in [2025-01-01, 2025-01-01 + days); two years (as
+ * tools/bench/users.py) unless the options name a span. */
 #define T0 (INT64_C(1735689600) * INT64_C(1000000))
-#define SPAN (INT64_C(2) * 365 * US_PER_DAY)
+#define DAYS_DEFAULT 730
+#define DAYS_MAX 100000
 
 /* How far a stale version lies before the newest one, and how far a day move goes. */
 #define STALE_SPAN (INT64_C(30) * US_PER_DAY)
@@ -136,7 +138,8 @@ int floe_userstream_init(struct floe_userstream *u, const struct floe_userstream
     size_t bytes = floe_userstream_memory(opt->keys);
     if (bytes == 0 || !share_ok(opt->duplicates) || !share_ok(opt->stale) ||
         !share_ok(opt->equal) || !share_ok(opt->invalid) || !share_ok(opt->day_moves) ||
-        opt->duplicates + opt->stale + opt->equal + opt->invalid > 1.0 + 1e-9) {
+        opt->duplicates + opt->stale + opt->equal + opt->invalid > 1.0 + 1e-9 ||
+        opt->days > DAYS_MAX) {
         return -EINVAL;
     }
     u->newest = calloc(opt->keys, sizeof(int64_t));
@@ -362,6 +365,7 @@ int floe_userstream_next(struct floe_userstream *u, uint8_t *dst, size_t cap,
     int64_t newest = u->newest[id - 1];
 
     /* Its version. */
+    uint64_t span = (uint64_t)(o->days ? o->days : DAYS_DEFAULT) * (uint64_t)US_PER_DAY;
     int64_t version;
     switch (kind) {
     case FLOE_USERSTREAM_DUPLICATE:
@@ -375,10 +379,10 @@ int floe_userstream_next(struct floe_userstream *u, uint8_t *dst, size_t cap,
         break;
     case FLOE_USERSTREAM_INVALID:
         version = newest != 0 ? newer_version(s, newest, o->day_moves)
-                              : T0 + (int64_t)below(s, (uint64_t)SPAN);
+                              : T0 + (int64_t)below(s, span);
         break;
     default:
-        version = T0 + (int64_t)below(s, (uint64_t)SPAN);
+        version = T0 + (int64_t)below(s, span);
         break;
     }
     if (version < TS_MIN || version > TS_MAX) {

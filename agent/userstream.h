@@ -60,6 +60,8 @@ struct floe_userstream_options {
     double equal;      /* share of records: known id, the same version as its newest */
     double invalid;    /* share of records: invalid (kinds in turn, see above) */
     double day_moves;  /* share of duplicates whose new version is on a later UTC day */
+    uint32_t days;     /* new ids' signup_ts lie in [2025-01-01, + days); 0 means 730 (two
+                          years); at most 100,000 */
 };
 
 enum floe_userstream_kind {

@@ -46,7 +46,7 @@ model = load_upsert_model()
 Stream, write, stat, COLS = model["Stream"], model["write"], model["stat"], model["COLS"]
 
 
-def conf(work, s3, name, state, flush_rows=100):
+def conf(work, s3, name, state, flush_rows=300):
     path = os.path.join(work, f"{name}-{os.path.basename(state)}.conf")
     with open(path, "w") as f:
         f.write(f"""[kafka]
@@ -141,7 +141,10 @@ def main():
             check(stat(out, "rejected") == len(s.invalid) - n_invalid,
                   f"import {run}: invalid records rejected", out)
             check((stat(out, "commits") or 0) >= 3, f"import {run}: several commits", out)
-            readers_agree(work, s3, env, "users", f"after import {run}", s.rows())
+            # Reading every file back through moto is the slow part: once after the first
+            # import and once after the last (restarts in between).
+            if run in (0, 2):
+                readers_agree(work, s3, env, "users", f"after import {run}", s.rows())
         check(os.path.exists(os.path.join(state, "dedup-db.users.state")),
               "the dedup state stays local, in agent.state_dir")
         spool = os.path.join(state, "tmp")

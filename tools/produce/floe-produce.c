@@ -83,6 +83,8 @@ static const struct opt_def opt_defs[] = {
      "share of invalid records, kinds in turn (default 0.01)"},
     {"--day-moves", OPT_SHARE, OFF(gen.day_moves), "X",
      "share of newer versions on a later UTC day (default 0.5)"},
+    {"--days", OPT_U32, OFF(gen.days), "D",
+     "new ids' signup_ts spread over D days from 2025-01-01 (default 730)"},
     {"--seed", OPT_U64, OFF(gen.seed), "S", "generator seed: same seed, same records (default 1)"},
     {"--timeout", OPT_U64, OFF(timeout), "SECONDS",
      "give up on a record not delivered after this long (default 60)"},
