@@ -131,6 +131,10 @@ static int with_config(const struct common_opts *o, int (*fn)(struct floe_config
                        void *arg)
 {
     struct floe_config *cfg = load(o);
+    enum floe_log_level level;
+    if (cfg && floe_log_level_parse(cfg->agent.log_level, &level) == 0) {
+        floe_log_set_level(level); /* agent.log_level holds for every command */
+    }
     int rc = cfg ? fn(cfg, arg) : 1;
     floe_config_free(cfg);
     floe_env_clear();

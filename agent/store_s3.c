@@ -13,6 +13,7 @@
 #include "store_internal.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "log.h"
 
 #ifdef FLOE_HAVE_S3_CLIENT
 
@@ -270,6 +272,11 @@ static void s3_writer_abort(struct floe_store_writer *base)
 static void s3_close(struct floe_store *s)
 {
     struct s3_store *st = (struct s3_store *)s;
+    struct floe_s3_stats n;
+    floe_s3_sync_stats(st->s3, &n);
+    FLOE_DEBUG("store", "S3 store closed\trequests=%" PRIu64 " retries=%" PRIu64
+               " connections=%" PRIu64 " bytes_sent=%" PRIu64,
+               n.requests, n.retries, n.connections, n.bytes_sent);
     floe_s3_sync_close(st->s3);
     free(st->spool_dir);
     free(st);

@@ -70,6 +70,14 @@ int floe_s3_sync_open(const struct floe_config *cfg, struct floe_s3_sync **out, 
     return *out ? 0 : -ENOMEM;
 }
 
+void floe_s3_sync_stats(const struct floe_s3_sync *s, struct floe_s3_stats *out)
+{
+    (void)s;
+    memset(out, 0, sizeof(*out));
+    out->requests = (uint64_t)(fake_s3.puts + fake_s3.put_files + fake_s3.gets + fake_s3.heads +
+                               fake_s3.lists + fake_s3.delete_calls);
+}
+
 void floe_s3_sync_close(struct floe_s3_sync *s)
 {
     if (s) {

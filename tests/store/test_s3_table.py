@@ -46,7 +46,7 @@ model = load_upsert_model()
 Stream, write, stat, COLS = model["Stream"], model["write"], model["stat"], model["COLS"]
 
 
-def conf(work, s3, name, state, flush_rows=300):
+def conf(work, s3, name, state, flush_rows=100):
     path = os.path.join(work, f"{name}-{os.path.basename(state)}.conf")
     with open(path, "w") as f:
         f.write(f"""[kafka]
