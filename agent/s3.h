@@ -25,7 +25,10 @@
  * Each attempt is signed afresh (new x-amz-date); a body is hashed once.
  * The delay before attempt n+1 is uniform in [0, min(cap, base * 2^n)] ("full jitter").
  * Defaults (struct floe_s3_retry zeroed): base 100 ms, cap 20 s, 10 attempts — the CLI's
- * budget; the daemon sets max_attempts = FLOE_S3_RETRY_FOREVER for data not yet safe.
+ * budget, also used by the table layer's store. Data not yet safe is kept by the layer above:
+ * `floe run` retries a failed commit (with its rows buffered) for as long as it fails, so an
+ * operation's bounded budget never loses a record; FLOE_S3_RETRY_FOREVER is there for callers
+ * that have no such loop of their own.
  *
  * Memory: floe_s3_client_new allocates the client (a few KiB) and the HTTP client with its
  * connection slots (see http.h; max_connections = s3.max_in_flight + 2). An operation is a
