@@ -34,6 +34,24 @@ static bool cfg_equal(const char *a, const char *b)
     return strcmp(a ? a : "", b ? b : "") == 0;
 }
 
+/* True when a and b open the same table through the same store with the same settings and
+ * credentials (the S3 client copies them when the table is opened). */
+static bool same_table_store(const struct floe_config *a, const struct floe_config *b)
+{
+    return cfg_equal(a->table.warehouse, b->table.warehouse) &&
+           cfg_equal(a->table.namespace_, b->table.namespace_) &&
+           cfg_equal(a->table.name, b->table.name) && cfg_equal(a->s3.endpoint, b->s3.endpoint) &&
+           cfg_equal(a->s3.region, b->s3.region) &&
+           cfg_equal(a->s3.access_key_id, b->s3.access_key_id) &&
+           cfg_equal(a->s3.secret_access_key, b->s3.secret_access_key) &&
+           cfg_equal(a->s3.session_token, b->s3.session_token) &&
+           cfg_equal(a->s3.ca_file, b->s3.ca_file) && a->s3.verify == b->s3.verify &&
+           a->s3.path_style == b->s3.path_style && a->s3.part_size == b->s3.part_size &&
+           a->s3.max_in_flight == b->s3.max_in_flight &&
+           a->s3.connect_timeout_ms == b->s3.connect_timeout_ms &&
+           a->s3.request_timeout_ms == b->s3.request_timeout_ms;
+}
+
 static struct floe_pipeline_part *part_find(struct floe_pipeline *p, int32_t id, bool add)
 {
     for (int i = 0; i < p->nparts; i++) {
@@ -439,6 +457,17 @@ static void rebuild(struct floe_pipeline *p)
 {
     p->rebuild_pending = false;
     close_upsert(p);
+    if (p->reopen_table) {
+        /* New credentials (re-read from the environment too), endpoint or warehouse. */
+        p->reopen_table = false;
+        floe_table_close(&p->table);
+        if (floe_table_open(p->cfg, &p->table) < 0) {
+            FLOE_ERROR(MODULE, "cannot open the table\terror=\"%s\"", p->table.err);
+            fatal(p, "cannot reopen the table after the reload");
+            return;
+        }
+        FLOE_INFO(MODULE, "table reopened with the new [s3] or [table] settings");
+    }
     if (open_upsert(p) < 0) {
         fatal(p, "cannot rebuild the write path after the reload");
         return;
@@ -665,6 +694,9 @@ static void on_reload(void *ctx, const struct floe_config *old, const struct flo
     }
     if (!same) {
         p->reconnect_pending = true;
+    }
+    if (!same_table_store(old, next)) {
+        p->reopen_table = true;
     }
     if (p->state == FLOE_PIPELINE_IDLE && p->kafka_open) {
         floe_kafka_pause(&p->kafka);

@@ -89,6 +89,7 @@ struct floe_pipeline {
     int nparts, capparts;
     uint64_t dirty; /* messages taken since the last commit */
     bool flush_wanted, revoke_pending, stopping, rebuild_pending, reconnect_pending, held;
+    bool reopen_table; /* the reload changed the warehouse or [s3]: new store and credentials */
     uv_timer_t flush_timer;
     uv_timer_t retry_timer;
     int open_handles;

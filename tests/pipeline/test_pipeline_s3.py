@@ -186,6 +186,27 @@ def main():
                   "s3 refusal: a commit refused by S3 fails, is logged, and floe keeps running",
                   agent.text()[mark:][-2000:])
 
+            # SIGHUP with rotated credentials (moto takes any key): the table is reopened with
+            # them, and every request after that is signed with the new key.
+            rotated = "AKIDROTATED"
+            with open(cfgp) as f:
+                text = f.read()
+            with open(cfgp, "w") as f:
+                f.write(text.replace(f"access_key_id = {ACCESS_KEY}", f"access_key_id = {rotated}"))
+            mark = len(agent.text())
+            agent.signal(signal.SIGHUP)
+            reopened = wait_for(lambda: "table reopened" in agent.text()[mark:], 60)
+            check(reopened, "SIGHUP with new S3 credentials reopens the table",
+                  agent.text()[mark:][-2000:])
+            t_reopen = time.monotonic()
+            signed = wait_for(lambda: any(r["access_key"] == rotated and r["time"] > t_reopen
+                                          for r in px.records()), 60)
+            old_after = [r for r in px.records()
+                         if r["time"] > t_reopen + 0.5 and r["access_key"] == ACCESS_KEY]
+            check(signed and not old_after,
+                  "requests after the reload are signed with the rotated access key",
+                  f"{len(old_after)} requests still with the old key")
+
             prod.join()
             check(prod.rc == 0, "s3 outage: floe-produce delivered every record",
                   prod.out[-500:])

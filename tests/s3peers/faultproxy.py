@@ -59,6 +59,14 @@ def error_xml(code, message, resource=""):
             % (code, message, resource)).encode()
 
 
+def _access_key(headers):
+    """The access key id in a SigV4 Authorization header ("Credential=<key>/<scope>"), or ""."""
+    for k, v in headers:
+        if k.lower() == "authorization" and "Credential=" in v:
+            return v.split("Credential=", 1)[1].split("/", 1)[0]
+    return ""
+
+
 class Request:
     """One request as the client sent it; body is the whole body (de-chunked)."""
 
@@ -251,7 +259,8 @@ class FaultProxy:
     def _record(self, req, action, status=None, **extra):
         r = {"method": req.method, "path": req.path, "query": req.query_string,
              "part": req.part(), "action": action, "status": status,
-             "body_bytes": len(req.body), "time": time.monotonic()}
+             "body_bytes": len(req.body), "time": time.monotonic(),
+             "access_key": _access_key(req.headers)}
         r.update(extra)
         with self.lock:
             self.log.append(r)
