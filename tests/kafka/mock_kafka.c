@@ -4,7 +4,9 @@
  *     mock-kafka [--brokers N] [--partitions P] [--topic T] [--extra-topic T2]...
  *                                                            (defaults 3, 4, users)
  *
- * --extra-topic (up to 8 times) creates one more topic with the same partitions.
+ * --extra-topic (up to 8 times) creates one more topic with the same partitions, every one led
+ * by the last broker (so a test can take it down without stalling the first topic when that
+ * one has fewer partitions than there are brokers).
  * The first line on stdout is "bootstrap=HOST:PORT,…" (flushed as soon as the cluster is up).
  * Then it reads one command a line on stdin and answers each with one line, "ok" or
  * "error REASON":
@@ -216,6 +218,9 @@ int main(int argc, char **argv)
     for (int i = 0; i < nextra; i++) {
         rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(m.cluster, extra[i], partitions,
                                                            brokers < 3 ? brokers : 3);
+        for (int p = 0; !e && p < partitions; p++) {
+            e = rd_kafka_mock_partition_set_leader(m.cluster, extra[i], p, brokers);
+        }
         if (e) {
             fprintf(stderr, "mock-kafka: cannot create topic %s: %s\n", extra[i],
                     rd_kafka_err2str(e));

@@ -17,10 +17,10 @@ compared with the source topic, never with floe's code.
   crash   kill -9 at 10 random moments while a stream is produced: every invalid record is in
           the dead-letter topic (at least once: a record read again after a crash may be
           there twice), the table is exact
-  outage  the broker leading the dead-letter partition goes down while invalid records are
-          read; floe is killed -9 during the outage, the broker comes back, floe restarts:
-          every invalid record reaches the dead-letter topic (no commit passed a dead letter
-          that was not acknowledged), the table is exact
+  outage  the broker leading the dead-letter topic (and no source partition) goes down while
+          records are read: no commit passes the first invalid record read during the outage;
+          floe is killed -9, the broker comes back, floe restarts: every invalid record
+          reaches the dead-letter topic, the table is exact
 """
 import json
 import os
@@ -241,11 +241,19 @@ def scenario_crash():
         prod = tp.Producer(mk.bootstrap, f"{work}/p.log", "--count", "12000", "--keys", "2000",
                            "--equal", "0.03", "--invalid", "0.05", "--rate", "1000",
                            "--seed", "23")
+        consuming = 0
         for i in range(10):
-            agent = tp.Floe(cfgp, f"{work}/floe.log")
-            time.sleep(rnd.uniform(0.3, 1.6))
+            agent = tp.Floe(cfgp, f"{work}/floe-{i}.log")
+            # Killed while it consumes: after its partitions are assigned.
+            deadline = time.monotonic() + 30
+            while "partition assigned" not in agent.text() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            consuming += "partition assigned" in agent.text()
+            time.sleep(rnd.uniform(0.2, 1.5))
             agent.proc.kill()
             agent.wait(10)
+        check(consuming == 10, "crash: floe was killed 10 times while consuming",
+              f"{consuming} times")
         prod.join()
         check(prod.rc == 0, "crash: floe-produce delivered every record", prod.out[-500:])
         agent = tp.Floe(cfgp, f"{work}/floe.log")
@@ -271,34 +279,45 @@ def leader(bootstrap, topic, partition):
 
 def scenario_outage():
     work = tmpdir()
-    with MockKafkaDlq(brokers=3, partitions=3) as mk:
-        cfgp = conf(work, mk.bootstrap, flush_rows=300, flush_every="300ms")
-        # Invalid records are keyed "invalid"; so are their dead letters: one partition each.
-        tp.produce(mk.bootstrap, f"{work}/p0.log", "--count", "50", "--keys", "50",
-                   "--invalid", "1", "--seed", "30")
+    # Two source partitions led by brokers 1 and 2; the dead-letter topic led by broker 3.
+    with MockKafkaDlq(brokers=3, partitions=2) as mk:
+        cfgp = conf(work, mk.bootstrap, flush_rows=200, flush_every="300ms")
+        tp.produce(mk.bootstrap, f"{work}/p0.log", "--count", "400", "--keys", "400",
+                   "--duplicates", "0", "--stale", "0", "--equal", "0", "--invalid", "0.1",
+                   "--seed", "30")
         agent = tp.Floe(cfgp, f"{work}/floe.log")
-        wait_dead_letters(mk.bootstrap, expected(mk.bootstrap, [f"{work}/p0.log"])[2])
-        parts = {d["partition"] for d in read_topic(mk.bootstrap, DLQ)}
-        check(len(parts) == 1, "outage: the dead letters share one partition", str(parts))
-        down = leader(mk.bootstrap, DLQ, parts.pop())
-        check(down is not None, "outage: the dead-letter partition's leader is known")
-        src_leaders = {leader(mk.bootstrap, TOPIC, p) for p in range(3)}
-        check(mk.command(f"down {down}") == "ok", f"outage: broker {down} taken down")
-        tp.produce(mk.bootstrap, f"{work}/p1.log", "--count", "3000", "--keys", "800",
-                   "--invalid", "0.1", "--seed", "31", "--timeout", "120")
-        time.sleep(4)  # floe reads what the live brokers lead; its dead letters cannot land
+        first = [f"{work}/p0.log"]
+        _, _, inv0, ends0 = expected(mk.bootstrap, first)
+        tp.wait_caught_up(work, ends0, tp.last_changing(mk.bootstrap, first))
+        wait_dead_letters(mk.bootstrap, inv0)
+        check(leader(mk.bootstrap, DLQ, 0) == 3 and
+              {leader(mk.bootstrap, TOPIC, p) for p in range(2)} == {1, 2},
+              "outage: the dead-letter topic alone is led by broker 3")
+        check(mk.command("down 3") == "ok", "outage: broker 3 taken down")
+        tp.produce(mk.bootstrap, f"{work}/p1.log", "--count", "2000", "--keys", "800",
+                   "--duplicates", "0", "--stale", "0", "--equal", "0", "--invalid", "0.1",
+                   "--seed", "31")
+        time.sleep(3)  # floe reads them; their dead letters cannot land
         mid = tp.offsets(tp.metadata(work))
         agent.proc.kill()
         agent.wait(10)
-        check(mk.command(f"up {down}") == "ok", f"outage: broker {down} up again")
+        check(mk.command("up 3") == "ok", "outage: broker 3 up again")
+        first_invalid = {}
+        for e in read_log(f"{work}/p1.log"):
+            if not e["valid"]:
+                p = e["partition"]
+                first_invalid[p] = min(first_invalid.get(p, e["offset"]), e["offset"])
+        print(f"# outage: table offsets before {ends0}, at the kill {mid}, first invalid "
+              f"record of the outage {first_invalid}")
+        check(all(mid.get(p, 0) <= o for p, o in first_invalid.items()),
+              "outage: no commit passed a record whose dead letter was not acknowledged",
+              f"offsets {mid}, first invalid {first_invalid}")
         agent = tp.Floe(cfgp, f"{work}/floe2.log")
-        logs = [f"{work}/p0.log", f"{work}/p1.log"]
+        logs = first + [f"{work}/p1.log"]
         rows, src, invalid, ends = expected(mk.bootstrap, logs)
         tp.wait_caught_up(work, ends, tp.last_changing(mk.bootstrap, logs))
         wait_dead_letters(mk.bootstrap, invalid)
         tp.stop(agent, "outage")
-        print(f"# outage: broker {down} down, source leaders {sorted(src_leaders)}, table "
-              f"offsets at the kill {mid}")
         check_dead_letters("outage", read_topic(mk.bootstrap, DLQ), src, invalid, once=False)
         tp.table_matches(work, rows, "outage")
 
