@@ -490,6 +490,11 @@ static void rebuild(struct floe_pipeline *p)
                       p->dlq.topic);
         }
     } else {
+        if (p->cfg->dead_letter.topic && *p->cfg->dead_letter.topic) {
+            FLOE_WARN(MODULE, "dead_letter.topic is read at start; rejected records go to the "
+                              "file until the next start\ttopic=%s",
+                      p->cfg->dead_letter.topic);
+        }
         floe_dead_letter_close(&p->dead);
         p->dead.fd = -1;
         if (floe_dead_letter_open(&p->dead, p->cfg) < 0) {
