@@ -487,8 +487,9 @@ void floe_dlq_close(struct floe_dlq *d, floe_dlq_fn cb, void *ctx)
                   "are read again at the next start\tcount=%" PRIu64,
                   d->pending);
     }
-    FLOE_INFO(MODULE, "dead-letter producer closed\tproduced=%" PRIu64 " delivered=%" PRIu64
-                      " failures=%" PRIu64,
+    FLOE_INFO(MODULE,
+              "dead-letter producer closed\tproduced=%" PRIu64 " delivered=%" PRIu64
+              " failures=%" PRIu64,
               d->produced, d->delivered, d->failures);
     destroy_producer(d);
     uv_close((uv_handle_t *)&d->poll, on_closed);

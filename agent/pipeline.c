@@ -348,7 +348,7 @@ static bool start_flush(struct floe_pipeline *p)
         if (p->kafka_open) {
             floe_kafka_pause(&p->kafka);
         }
-        FLOE_DEBUG(MODULE, "flush waits for the dead-letter topic	pending=%" PRIu64,
+        FLOE_DEBUG(MODULE, "flush waits for the dead-letter topic\tpending=%" PRIu64,
                    floe_dlq_pending(&p->dlq));
         p->state = FLOE_PIPELINE_DEAD_LETTER_WAIT;
         return true;
@@ -485,14 +485,16 @@ static void rebuild(struct floe_pipeline *p)
     }
     if (p->dlq_open) {
         if (!cfg_equal(p->dlq.topic, p->cfg->dead_letter.topic)) {
-            FLOE_WARN(MODULE, "dead_letter.topic is read at start; the change applies at the "
-                              "next start	topic=%s",
+            FLOE_WARN(MODULE,
+                      "dead_letter.topic is read at start; the change applies at the "
+                      "next start\ttopic=%s",
                       p->dlq.topic);
         }
     } else {
         if (p->cfg->dead_letter.topic && *p->cfg->dead_letter.topic) {
-            FLOE_WARN(MODULE, "dead_letter.topic is read at start; rejected records go to the "
-                              "file until the next start\ttopic=%s",
+            FLOE_WARN(MODULE,
+                      "dead_letter.topic is read at start; rejected records go to the "
+                      "file until the next start\ttopic=%s",
                       p->cfg->dead_letter.topic);
         }
         floe_dead_letter_close(&p->dead);
@@ -557,8 +559,8 @@ static int dead_letter(struct floe_pipeline *p, const rd_kafka_message_t *m, con
 {
     size_t keep = m->len <= MAX_RECORD ? m->len : 0;
     if (p->dlq_open) {
-        int rc = floe_dlq_add(&p->dlq, why, p->topic, m->partition, m->offset, m->key,
-                              m->key_len, keep ? m->payload : NULL, keep, m->len);
+        int rc = floe_dlq_add(&p->dlq, why, p->topic, m->partition, m->offset, m->key, m->key_len,
+                              keep ? m->payload : NULL, keep, m->len);
         if (rc < 0) {
             return rc;
         }
@@ -811,15 +813,14 @@ int floe_pipeline_start(struct floe_pipeline *p, struct floe_agent *agent)
     strcpy(p->job.value, "{}");
     if (p->cfg->dead_letter.topic && *p->cfg->dead_letter.topic) {
         char err[512];
-        if ((rc = floe_dlq_open(&p->dlq, p->loop, p->cfg, on_dlq_progress, p, err,
-                                sizeof(err))) < 0) {
+        if ((rc = floe_dlq_open(&p->dlq, p->loop, p->cfg, on_dlq_progress, p, err, sizeof(err))) <
+            0) {
             FLOE_ERROR(MODULE, "cannot start the dead-letter producer\terror=\"%s\"", err);
             return rc;
         }
         p->dlq_open = true;
         p->open_handles++; /* released by on_dlq_closed */
-        FLOE_INFO(MODULE, "rejected records go to the dead-letter topic\ttopic=%s",
-                  p->dlq.topic);
+        FLOE_INFO(MODULE, "rejected records go to the dead-letter topic\ttopic=%s", p->dlq.topic);
     } else if (floe_dead_letter_open(&p->dead, p->cfg) < 0) {
         return -EIO;
     }
@@ -839,8 +840,9 @@ void floe_pipeline_free(struct floe_pipeline *p)
     }
     if (p->dlq_open) {
         if (p->dlq.pending) {
-            FLOE_WARN(MODULE, "dead letters not delivered at the shutdown timeout; their records "
-                              "were not committed\tcount=%" PRIu64,
+            FLOE_WARN(MODULE,
+                      "dead letters not delivered at the shutdown timeout; their records "
+                      "were not committed\tcount=%" PRIu64,
                       p->dlq.pending);
         }
         floe_dlq_abandon(&p->dlq);

@@ -216,8 +216,8 @@ int main(int argc, char **argv)
         return 1;
     }
     for (int i = 0; i < nextra; i++) {
-        rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(m.cluster, extra[i], partitions,
-                                                           brokers < 3 ? brokers : 3);
+        rd_kafka_resp_err_t e =
+            rd_kafka_mock_topic_create(m.cluster, extra[i], partitions, brokers < 3 ? brokers : 3);
         for (int p = 0; !e && p < partitions; p++) {
             e = rd_kafka_mock_partition_set_leader(m.cluster, extra[i], p, brokers);
         }
