@@ -42,6 +42,15 @@ static const char *const forced[][2] = {
 
 static void on_poll(uv_poll_t *h, int status, int events);
 
+/* Errors of rd_kafka_producev() after which no dead letter can be delivered: a missing topic
+ * (it is not created by floe) or a fatal producer error. */
+static bool hopeless(rd_kafka_resp_err_t e)
+{
+    return e == RD_KAFKA_RESP_ERR__FATAL || e == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+           e == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+           e == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+}
+
 static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t cap)
 {
     char why[256];
@@ -270,7 +279,8 @@ int floe_dlq_add(struct floe_dlq *d, const char *reason, const char *topic, int3
         if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             return -ENOBUFS;
         }
-        report(d, e, e == RD_KAFKA_RESP_ERR__FATAL, rd_kafka_err2str(e));
+        d->fatal = d->fatal || hopeless(e);
+        report(d, e, hopeless(e), rd_kafka_err2str(e));
         return -EIO;
     }
     d->pending++;
@@ -353,7 +363,13 @@ static void on_retry(uv_timer_t *t)
         rd_kafka_resp_err_t e = produce(d, r->value, r->len, r->key, r->klen, r->hdrs);
         if (e) {
             if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                report(d, e, e == RD_KAFKA_RESP_ERR__FATAL, rd_kafka_err2str(e));
+                report(d, e, hopeless(e), rd_kafka_err2str(e));
+            }
+            if (hopeless(e) && !d->fatal) {
+                d->fatal = true;
+                if (d->progress) {
+                    d->progress(d->ctx); /* the owner is told */
+                }
             }
             break; /* the rest waits for the next round */
         }

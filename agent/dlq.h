@@ -61,7 +61,7 @@ struct floe_dlq {
     uv_timer_t retry_timer;
     int open_handles;
     bool closing;
-    bool fatal;       /* librdkafka reported a fatal error: nothing can be delivered any more */
+    bool fatal; /* a fatal error, or the topic is missing: nothing can be delivered any more */
     uint64_t pending; /* produced and not acknowledged, retries included */
     struct floe_dlq_retry *retry, **retry_tail;
     unsigned retry_round;
@@ -92,7 +92,8 @@ int floe_dlq_open(struct floe_dlq *d, uv_loop_t *loop, const struct floe_config 
  * one dead letter (every argument borrowed for the call and copied). value[0..len) is the
  * record, NULL when not kept (value_len its full length); key may be NULL. Returns 0 (pending
  * grows by one); -ENOBUFS when the producer's queue is full (nothing taken: wait for progress
- * and add it again); -EIO when the producer cannot take it (a fatal error), logged. */
+ * and add it again); -EIO when the producer cannot take it (logged; d->fatal is set when no
+ * later one can be taken either: a fatal error, the topic missing or not authorized). */
 int floe_dlq_add(struct floe_dlq *d, const char *reason, const char *topic, int32_t partition,
                  int64_t offset, const void *key, size_t klen, const uint8_t *value, size_t len,
                  uint64_t value_len);
