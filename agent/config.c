@@ -967,6 +967,26 @@ static void check_table(struct loader *ld)
                       cfg->table.name);
         }
     }
+    const char *dlt = cfg->dead_letter.topic;
+    line = line_of(cfg, "dead_letter", "topic");
+    if (dlt && *dlt) {
+        bool ok = strlen(dlt) <= 249 && strcmp(dlt, ".") != 0 && strcmp(dlt, "..") != 0;
+        for (const char *c = dlt; ok && *c; c++) {
+            ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                 *c == '.' || *c == '_' || *c == '-';
+        }
+        if (!ok) {
+            add_error(ld->errs, ld->file, line,
+                      "dead_letter.topic '%s' is not a Kafka topic name (1..249 of letters, "
+                      "digits, '.', '_' and '-')",
+                      dlt);
+        } else if (cfg->kafka.topic && strcmp(dlt, cfg->kafka.topic) == 0) {
+            add_error(ld->errs, ld->file, line,
+                      "dead_letter.topic '%s' is kafka.topic: rejected records would be read "
+                      "again",
+                      dlt);
+        }
+    }
     line = line_of(cfg, "table", "namespace");
     /* A value that failed to decode is NULL here and was reported already. */
     if (cfg->table.namespace_ &&

@@ -92,6 +92,7 @@ struct floe_config {
     struct {
         char *file;
         uint64_t max_size;
+        char *topic; /* "": none (the file) */
     } dead_letter;
 
     struct {

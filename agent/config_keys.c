@@ -58,6 +58,12 @@ const struct floe_cfg_key floe_cfg_keys[] = {
     {"dead_letter", "max_size", FLOE_CFG_SIZE, "64M",
      "Size at which the file is rotated to FILE.1 (one previous file is kept).",
      F(dead_letter.max_size), 0, 4096, 0, NULL},
+    {"dead_letter", "topic", FLOE_CFG_STRING, "",
+     "Kafka topic on kafka.brokers that `floe run` produces rejected records to instead of the "
+     "file: value the record, key the source message's key, headers floe.reason, "
+     "floe.source.topic, floe.source.partition, floe.source.offset, floe.time; read at start; "
+     "empty for the file.",
+     F(dead_letter.topic), 0, 0, 0, NULL},
 
     /* [dedup] */
     {"dedup", "memory", FLOE_CFG_SIZE, "16M",

@@ -4,7 +4,8 @@
  * the upsert and the table on a worker; the loop touches neither), BACKOFF (a failed commit
  * waits for its retry), CLOSING and CLOSED. advance() decides what comes next whenever the
  * machine is IDLE: a wanted flush, then a pending revocation, a rebuild after a reload, the
- * stop, and otherwise resuming the consumer.
+ * stop, and otherwise resuming the consumer. With a dead-letter topic, a flush first passes
+ * through DEAD_LETTER_WAIT (consumer paused) until the producer has no dead letter pending.
  */
 #include "pipeline.h"
 
@@ -27,6 +28,7 @@ static void advance(struct floe_pipeline *p);
 static bool start_flush(struct floe_pipeline *p);
 static void on_retry(uv_timer_t *t);
 static void on_kafka_closed(void *ctx);
+static void on_handle_closed(uv_handle_t *h);
 static int open_kafka(struct floe_pipeline *p);
 
 static bool cfg_equal(const char *a, const char *b)
@@ -358,6 +360,17 @@ static bool start_flush(struct floe_pipeline *p)
     if (!p->up_open) {
         return false;
     }
+    if (p->dlq_open && floe_dlq_pending(&p->dlq) > 0) {
+        /* The commit stores offsets: none may pass a dead letter the broker has not
+         * acknowledged. on_dlq_progress() flushes when the last one is. */
+        if (p->kafka_open) {
+            floe_kafka_pause(&p->kafka);
+        }
+        FLOE_DEBUG(MODULE, "flush waits for the dead-letter topic\tpending=%" PRIu64,
+                   floe_dlq_pending(&p->dlq));
+        p->state = FLOE_PIPELINE_DEAD_LETTER_WAIT;
+        return true;
+    }
     FLOE_DEBUG(MODULE, "flush\trows=%" PRIu64, floe_upsert_rows(&p->up));
     p->job.n = 0;
     for (int i = 0; i < p->nparts; i++) {
@@ -430,11 +443,38 @@ static void on_handle_closed(uv_handle_t *h)
     }
 }
 
+static void on_dlq_closed(void *ctx)
+{
+    struct floe_pipeline *p = ctx;
+    p->dlq_open = false;
+    if (--p->open_handles == 0) {
+        p->state = FLOE_PIPELINE_CLOSED;
+        floe_agent_stop_done(p->agent);
+    }
+}
+
+/* Deliveries acknowledged: a flush waiting for them goes on; a full producer queue has room. */
+static void on_dlq_progress(void *ctx)
+{
+    struct floe_pipeline *p = ctx;
+    if (p->dlq.fatal && !p->failed) {
+        fatal(p, "the dead-letter producer failed");
+    }
+    if (p->state == FLOE_PIPELINE_DEAD_LETTER_WAIT && floe_dlq_pending(&p->dlq) == 0) {
+        p->state = FLOE_PIPELINE_IDLE;
+        p->flush_wanted = true;
+        advance(p);
+    }
+}
+
 static void on_kafka_closed(void *ctx)
 {
     struct floe_pipeline *p = ctx;
     p->kafka_open = false;
     if (p->stopping) {
+        if (p->dlq_open) {
+            floe_dlq_close(&p->dlq, on_dlq_closed, p);
+        }
         uv_close((uv_handle_t *)&p->flush_timer, on_handle_closed);
         uv_close((uv_handle_t *)&p->retry_timer, on_handle_closed);
         return;
@@ -472,10 +512,25 @@ static void rebuild(struct floe_pipeline *p)
         fatal(p, "cannot rebuild the write path after the reload");
         return;
     }
-    floe_dead_letter_close(&p->dead);
-    p->dead.fd = -1;
-    if (floe_dead_letter_open(&p->dead, p->cfg) < 0) {
-        FLOE_WARN(MODULE, "dead-letter file not reopened after the reload");
+    if (p->dlq_open) {
+        if (!cfg_equal(p->dlq.topic, p->cfg->dead_letter.topic)) {
+            FLOE_WARN(MODULE,
+                      "dead_letter.topic is read at start; the change applies at the "
+                      "next start\ttopic=%s",
+                      p->dlq.topic);
+        }
+    } else {
+        if (p->cfg->dead_letter.topic && *p->cfg->dead_letter.topic) {
+            FLOE_WARN(MODULE,
+                      "dead_letter.topic is read at start; rejected records go to the "
+                      "file until the next start\ttopic=%s",
+                      p->cfg->dead_letter.topic);
+        }
+        floe_dead_letter_close(&p->dead);
+        p->dead.fd = -1;
+        if (floe_dead_letter_open(&p->dead, p->cfg) < 0) {
+            FLOE_WARN(MODULE, "dead-letter file not reopened after the reload");
+        }
     }
     FLOE_INFO(MODULE,
               "reload applied\tflush_rows=%" PRId64 " flush_bytes=%" PRIu64
@@ -526,8 +581,24 @@ static void advance(struct floe_pipeline *p)
 
 /* ---- Kafka callbacks ---- */
 
-static void dead_letter(struct floe_pipeline *p, const rd_kafka_message_t *m, const char *why)
+/* Sends a rejected message to the dead-letter topic or file. Returns 0; -ENOBUFS when the
+ * topic's producer queue is full, -EIO when the producer cannot take it any more (nothing done
+ * either way: the message is not taken). */
+static int dead_letter(struct floe_pipeline *p, const rd_kafka_message_t *m, const char *why)
 {
+    size_t keep = m->len <= MAX_RECORD ? m->len : 0;
+    if (p->dlq_open) {
+        int rc = floe_dlq_add(&p->dlq, why, p->topic, m->partition, m->offset, m->key, m->key_len,
+                              keep ? m->payload : NULL, keep, m->len);
+        if (rc < 0) {
+            return rc;
+        }
+        p->stats.rejected++;
+        FLOE_DEBUG(MODULE,
+                   "record rejected\tpartition=%" PRId32 " offset=%" PRId64 " reason=\"%s\"",
+                   m->partition, m->offset, why);
+        return 0;
+    }
     char source[512];
     size_t at = (size_t)snprintf(source, sizeof(source), "{\"topic\":");
     if (floe_json_string(source + at, sizeof(source) - at - 64, (const uint8_t *)p->topic,
@@ -541,8 +612,8 @@ static void dead_letter(struct floe_pipeline *p, const rd_kafka_message_t *m, co
     p->stats.rejected++;
     FLOE_DEBUG(MODULE, "record rejected\tpartition=%" PRId32 " offset=%" PRId64 " reason=\"%s\"",
                m->partition, m->offset, why);
-    size_t keep = m->len <= MAX_RECORD ? m->len : 0;
     floe_dead_letter_add(&p->dead, why, source, keep ? m->payload : NULL, keep, m->len);
+    return 0;
 }
 
 static enum floe_kafka_verdict on_message(void *ctx, const rd_kafka_message_t *m)
@@ -581,8 +652,23 @@ static enum floe_kafka_verdict on_message(void *ctx, const rd_kafka_message_t *m
         floe_kafka_pause(&p->kafka);
         return FLOE_KAFKA_HOLD;
     }
+    int dl = rc == FLOE_RECORD_REJECTED ? dead_letter(p, m, why) : 0;
+    if (dl == -ENOBUFS) {
+        /* The dead-letter producer's queue is full: flush (which waits for its acks), then
+         * take this message again. */
+        p->held = true;
+        floe_kafka_pause(&p->kafka);
+        advance(p);
+        return FLOE_KAFKA_HOLD;
+    }
+    if (dl < 0) {
+        /* Not taken, so no commit passes it; the stop commits what came before. */
+        fatal(p, "cannot produce to the dead-letter topic");
+        floe_kafka_pause(&p->kafka);
+        return FLOE_KAFKA_HOLD;
+    }
     if (rc == FLOE_RECORD_REJECTED) {
-        dead_letter(p, m, why);
+        /* in the dead letter (counted there) */
     } else if (rc == FLOE_RECORD_STALE) {
         p->stats.stale++;
     } else {
@@ -757,7 +843,17 @@ int floe_pipeline_start(struct floe_pipeline *p, struct floe_agent *agent)
         return -ENOMEM;
     }
     strcpy(p->job.value, "{}");
-    if (floe_dead_letter_open(&p->dead, p->cfg) < 0) {
+    if (p->cfg->dead_letter.topic && *p->cfg->dead_letter.topic) {
+        char err[512];
+        if ((rc = floe_dlq_open(&p->dlq, p->loop, p->cfg, on_dlq_progress, p, err, sizeof(err))) <
+            0) {
+            FLOE_ERROR(MODULE, "cannot start the dead-letter producer\terror=\"%s\"", err);
+            return rc;
+        }
+        p->dlq_open = true;
+        p->open_handles++; /* released by on_dlq_closed */
+        FLOE_INFO(MODULE, "rejected records go to the dead-letter topic\ttopic=%s", p->dlq.topic);
+    } else if (floe_dead_letter_open(&p->dead, p->cfg) < 0) {
         return -EIO;
     }
     return open_kafka(p);
@@ -773,6 +869,16 @@ void floe_pipeline_free(struct floe_pipeline *p)
     if (p->kafka_open) {
         floe_kafka_abandon(&p->kafka);
         p->kafka_open = false;
+    }
+    if (p->dlq_open) {
+        if (p->dlq.pending) {
+            FLOE_WARN(MODULE,
+                      "dead letters not delivered at the shutdown timeout; their records "
+                      "were not committed\tcount=%" PRIu64,
+                      p->dlq.pending);
+        }
+        floe_dlq_abandon(&p->dlq);
+        p->dlq_open = false;
     }
     close_upsert(p);
     floe_table_close(&p->table);

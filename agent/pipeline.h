@@ -19,7 +19,10 @@
  * each commit the offsets are committed to the group asynchronously (advisory).
  *
  * Dead letters are written when a record is read, before its offset is committed: after a
- * crash they may be written again (at least once), rows never are.
+ * crash they may be written again (at least once), rows never are. With dead_letter.topic set
+ * they are produced to that topic (dlq.h) instead of the file; every flush then first waits,
+ * consumer paused, until each dead letter produced so far is acknowledged by the broker
+ * (DEAD_LETTER_WAIT), so no committed offset ever passes an undelivered dead letter.
  */
 #ifndef FLOE_PIPELINE_H
 #define FLOE_PIPELINE_H
@@ -30,6 +33,7 @@
 
 #include "agent.h"
 #include "deadletter.h"
+#include "dlq.h"
 #include "decode.h"
 #include "kafka.h"
 #include "table.h"
@@ -55,6 +59,7 @@ enum floe_pipeline_state {
     FLOE_PIPELINE_COMMITTING, /* the commit job runs on a worker */
     FLOE_PIPELINE_BACKOFF,    /* a commit failed; the retry timer runs */
     FLOE_PIPELINE_CLOSING,    /* the consumer is closing */
+    FLOE_PIPELINE_DEAD_LETTER_WAIT, /* a flush waits for the dead-letter topic's acks */
     FLOE_PIPELINE_CLOSED,
 };
 
@@ -81,6 +86,8 @@ struct floe_pipeline {
     struct floe_decoder dec;
     struct floe_row row;
     struct floe_dead_letter dead;
+    struct floe_dlq dlq; /* the dead-letter topic, when dlq_open (then the file is not used) */
+    bool dlq_open;
     struct floe_kafka kafka;
     bool kafka_open;
     char *topic;       /* the topic being consumed (owned) */

@@ -187,6 +187,9 @@ static void test_errors(void)
     expect_error(BASE "[limits]\nmemory = 16000000T\n", "floe.conf:9:", "out of range");
     expect_error(BASE "[limits]\nflush_bytes = 1K\n", "floe.conf:9:", "below the minimum 64K");
     expect_error(BASE "[limits]\nflush_every = 30\n", "floe.conf:9:", "is not a duration");
+    expect_error(BASE "[dead_letter]\ntopic = bad topic\n", "floe.conf:9:",
+                 "is not a Kafka topic name");
+    expect_error(BASE "[dead_letter]\ntopic = users\n", "floe.conf:9:", "is kafka.topic");
     expect_error(BASE "[limits]\nflush_rows = 12abc\n", "floe.conf:9:", "is not a whole number");
     expect_error(BASE "[limits]\nflush_rows = 0\n", "floe.conf:9:", "out of range (1 to");
     expect_error(BASE "[s3]\nverify = perhaps\n", "floe.conf:9:", "is not true or false");

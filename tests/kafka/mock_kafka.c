@@ -1,8 +1,12 @@
 /* mock_kafka.c — `mock-kafka`: a Kafka cluster in its own process for integration tests,
  * librdkafka's mock cluster started through agent/mockkafka.c.
  *
- *     mock-kafka [--brokers N] [--partitions P] [--topic T]     (defaults 3, 4, users)
+ *     mock-kafka [--brokers N] [--partitions P] [--topic T] [--extra-topic T2]...
+ *                                                            (defaults 3, 4, users)
  *
+ * --extra-topic (up to 8 times) creates one more topic with the same partitions, every one led
+ * by the last broker (so a test can take it down without stalling the first topic when that
+ * one has fewer partitions than there are brokers).
  * The first line on stdout is "bootstrap=HOST:PORT,…" (flushed as soon as the cluster is up).
  * Then it reads one command a line on stdin and answers each with one line, "ok" or
  * "error REASON":
@@ -38,7 +42,8 @@ static int usage(const char *what, const char *arg)
 {
     fprintf(stderr, "mock-kafka: ");
     fprintf(stderr, what, arg);
-    fprintf(stderr, "\nusage: mock-kafka [--brokers N] [--partitions P] [--topic NAME]\n");
+    fprintf(stderr, "\nusage: mock-kafka [--brokers N] [--partitions P] [--topic NAME] "
+                    "[--extra-topic NAME]...\n");
     return 2;
 }
 
@@ -148,10 +153,13 @@ int main(int argc, char **argv)
     int brokers = 3;
     int partitions = 4;
     const char *topic = "users";
+    const char *extra[8];
+    int nextra = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0) {
-            printf("usage: mock-kafka [--brokers N] [--partitions P] [--topic NAME]\n"
+            printf("usage: mock-kafka [--brokers N] [--partitions P] [--topic NAME] "
+                   "[--extra-topic NAME]...\n"
                    "Prints bootstrap=HOST:PORT,... then serves 'down ID', 'up ID', 'quit' "
                    "on stdin.\n");
             return 0;
@@ -173,6 +181,11 @@ int main(int argc, char **argv)
                 return usage("--topic needs a name%s", "");
             }
             topic = v;
+        } else if (strcmp(a, "--extra-topic") == 0) {
+            if (v[0] == '\0' || nextra == (int)(sizeof(extra) / sizeof(extra[0]))) {
+                return usage("--extra-topic needs a name (at most 8 of them)%s", "");
+            }
+            extra[nextra++] = v;
         } else {
             return usage("unknown option '%s'", a);
         }
@@ -201,6 +214,19 @@ int main(int argc, char **argv)
     if (rc != 0) {
         fprintf(stderr, "mock-kafka: %s\n", err);
         return 1;
+    }
+    for (int i = 0; i < nextra; i++) {
+        rd_kafka_resp_err_t e =
+            rd_kafka_mock_topic_create(m.cluster, extra[i], partitions, brokers < 3 ? brokers : 3);
+        for (int p = 0; !e && p < partitions; p++) {
+            e = rd_kafka_mock_partition_set_leader(m.cluster, extra[i], p, brokers);
+        }
+        if (e) {
+            fprintf(stderr, "mock-kafka: cannot create topic %s: %s\n", extra[i],
+                    rd_kafka_err2str(e));
+            floe_mockkafka_stop(&m);
+            return 1;
+        }
     }
     printf("bootstrap=%s\n", floe_mockkafka_bootstrap(&m));
     fflush(stdout);
