@@ -22,9 +22,9 @@
  * asynchronously, for lag tools.
  *
  * Memory: librdkafka's buffers are capped by the defaults below (overridable with
- * rdkafka.<name>): queued.max.messages.kbytes 4096 (the pre-fetch queue), fetch.max.bytes 2M,
- * max.partition.fetch.bytes 512K, receive.message.max.bytes 3M — about 10 MiB in the worst
- * case, outside limits.memory (README "Running the pipeline").
+ * rdkafka.<name>): queued.max.messages.kbytes 16384 (the pre-fetch queue), fetch.max.bytes
+ * 4M, max.partition.fetch.bytes 1M, receive.message.max.bytes 5M — about 24 MiB in the worst
+ * case, outside limits.memory (README "Running the pipeline"; kafka.c says why 16 MiB).
  *
  * Broker errors are logged at most once per FLOE_KAFKA_ERROR_EVERY_MS for each error code
  * (the next line counts those left out); librdkafka reconnects on its own.
