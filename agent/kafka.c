@@ -441,14 +441,24 @@ static void pause_resume(struct floe_kafka *k, bool pause)
 
 void floe_kafka_pause(struct floe_kafka *k)
 {
-    if (k->paused || k->state == FLOE_KAFKA_CLOSED) {
+    if (k->fetch_paused || k->state == FLOE_KAFKA_CLOSED) {
         return;
     }
     k->paused = true;
     idle_stop(k);
     if (k->state != FLOE_KAFKA_CLOSING) {
         pause_resume(k, true);
+        k->fetch_paused = true;
     }
+}
+
+void floe_kafka_hold(struct floe_kafka *k)
+{
+    if (k->paused || k->state == FLOE_KAFKA_CLOSED) {
+        return;
+    }
+    k->paused = true;
+    idle_stop(k);
 }
 
 void floe_kafka_resume(struct floe_kafka *k)
@@ -457,9 +467,10 @@ void floe_kafka_resume(struct floe_kafka *k)
         return;
     }
     k->paused = false;
-    if (k->state != FLOE_KAFKA_CLOSING) {
+    if (k->fetch_paused && k->state != FLOE_KAFKA_CLOSING) {
         pause_resume(k, false);
     }
+    k->fetch_paused = false;
     idle_start(k);
 }
 

@@ -79,7 +79,8 @@ struct floe_kafka {
     uv_idle_t idle;
     int open_handles;
     enum floe_kafka_state state;
-    bool paused;                               /* by the owner */
+    bool paused;                               /* by the owner: not draining */
+    bool fetch_paused;                         /* …and the assignment's fetchers paused */
     bool idle_active;                          /* a drain is continued by the idle handle */
     bool cooperative;                          /* the group's rebalance protocol */
     rd_kafka_event_t *ev;                      /* the fetch event being handed out, or NULL */
@@ -119,8 +120,13 @@ int floe_kafka_assign(struct floe_kafka *k, const rd_kafka_topic_partition_list_
 void floe_kafka_revoke_done(struct floe_kafka *k);
 
 /* floe_kafka_pause(k): stops draining and pauses fetching of the current assignment.
- * floe_kafka_resume(k) undoes it (a held message is handed first). Both idempotent. */
+ * floe_kafka_hold(k): stops draining only: librdkafka keeps fetching until its pre-fetch queue
+ * is full (queued.max.messages.kbytes), and what it fetched stays queued — for short waits such
+ * as a commit, where a pause would make librdkafka drop its queue and fetch it again.
+ * floe_kafka_resume(k) undoes either (a held message is handed first). All idempotent; a pause
+ * after a hold also pauses the fetchers. */
 void floe_kafka_pause(struct floe_kafka *k);
+void floe_kafka_hold(struct floe_kafka *k);
 void floe_kafka_resume(struct floe_kafka *k);
 
 /* floe_kafka_drop_held(k): forgets a held message (after the owner restarted the

@@ -403,7 +403,9 @@ static bool start_flush(struct floe_pipeline *p)
     p->job.snapshot = -1;
     p->job.err[0] = '\0';
     if (p->kafka_open) {
-        floe_kafka_pause(&p->kafka);
+        /* Held, not paused: librdkafka fills its capped pre-fetch queue meanwhile and keeps
+         * it (a pause would drop it, to be fetched again after the commit). */
+        floe_kafka_hold(&p->kafka);
     }
     p->state = FLOE_PIPELINE_COMMITTING;
     p->work.data = p;
