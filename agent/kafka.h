@@ -46,7 +46,8 @@
 /* What the owner's message callback did with a message. */
 enum floe_kafka_verdict {
     FLOE_KAFKA_NEXT = 0,  /* taken; hand the next one */
-    FLOE_KAFKA_PAUSE = 1, /* taken; stop draining (the owner has called floe_kafka_pause) */
+    FLOE_KAFKA_PAUSE = 1, /* taken; stop draining (the owner has called floe_kafka_pause or
+                             floe_kafka_hold) */
     FLOE_KAFKA_HOLD = 2,  /* not taken; stop draining and hand it again after the resume */
 };
 

@@ -691,7 +691,7 @@ static enum floe_kafka_verdict on_message(void *ctx, const rd_kafka_message_t *m
         (p->cfg->limits.flush_bytes > 0 &&
          floe_batch_bytes(p->up.data) >= p->cfg->limits.flush_bytes)) {
         p->flush_wanted = true;
-        floe_kafka_pause(&p->kafka);
+        floe_kafka_hold(&p->kafka); /* the commit follows: keep librdkafka's queue */
         advance(p);
         return FLOE_KAFKA_PAUSE;
     }
@@ -704,6 +704,9 @@ static void on_assign(void *ctx, rd_kafka_topic_partition_list_t *parts)
     if (floe_table_load(&p->table) < 0) {
         FLOE_WARN(MODULE, "cannot reload the table; its last loaded offsets are used\terror=\"%s\"",
                   p->table.err);
+    } else if (p->up_open) {
+        /* The partitions may come from another agent, whose keys this hash has not seen. */
+        floe_upsert_sync(&p->up);
     }
     cJSON *map = table_offsets(p->table.meta, p->offsets_key);
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_copy(parts);

@@ -208,6 +208,7 @@ int floe_upsert_init(struct floe_upsert *u, const struct floe_config *cfg, struc
     snprintf(u->identity, sizeof(u->identity), "%s k%d/%d v%d s%d", t->meta->uuid, (int)key_id,
              (int)u->key_type, (int)ver_id, t->meta->spec.spec_id);
     load_state(u);
+    u->base = t->meta->current_snapshot_id;
     return 0;
 }
 
@@ -473,10 +474,25 @@ int floe_upsert_commit(struct floe_upsert *u, const struct floe_meta_kv *summary
         FLOE_WARN("dedup", "cannot put the dedup state in place (%s)\tfile=\"%s\"",
                   strerror(errno), u->state_path);
     }
+    u->base = *snapshot_id;
     u->stats.commits++;
     u->stats.data_files += files;
     u->stats.delete_files += dels;
     return 0;
+}
+
+bool floe_upsert_sync(struct floe_upsert *u)
+{
+    const struct floe_meta *m = u->table->meta;
+    if (!u->keyed || !m || m->current_snapshot_id == u->base) {
+        return false;
+    }
+    FLOE_INFO("dedup", "another writer committed since the hash's snapshot: its versions are "
+                       "lower bounds\tsnapshot=%" PRId64,
+              m->current_snapshot_id);
+    floe_dedup_mark_bounds(&u->dedup);
+    u->base = m->current_snapshot_id;
+    return true;
 }
 
 void floe_upsert_free(struct floe_upsert *u)

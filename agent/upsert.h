@@ -34,7 +34,11 @@
  * and version columns and the spec: a change of any of them discards it. A commit that had to
  * be rebased onto another writer's turns the hash's versions into lower bounds too.
  *
- * Known limits: a record refused with -ENOSPC after its insert evicted a key leaves that key
+ * Known limits: a complete hash (the table was empty, or its state is the current snapshot)
+ * writes a key it has never seen without a delete, so if another writer commits that key while
+ * this one runs, both rows stay. floe run avoids it (a key's partition has one owner at a
+ * time, and floe_upsert_sync runs at every assignment); concurrent `floe import`s of the same
+ * keys do not. A record refused with -ENOSPC after its insert evicted a key leaves that key
  * forgotten (the hash is then incomplete: later new keys get global deletes); a long version of
  * exactly INT64_MIN orders like a null.
  *
@@ -78,6 +82,8 @@ struct floe_upsert {
     struct floe_row drow; /* a delete row being built */
     char *state_path, *pending_path; /* NULL without agent.state_dir */
     char identity[64]; /* what a saved state must match (table, key, version, spec) */
+    int64_t base;      /* the snapshot the hash reflects: the table's at init, then our own
+                          last commit (-1: an empty table) */
     struct floe_upsert_stats stats;
     char err[1024];
 };
@@ -104,6 +110,14 @@ int floe_upsert_add(struct floe_upsert *u, const struct floe_row *row, char *why
  * current batch is dropped too. Returns 0; -EINVAL with the reason in why (a key that does
  * not parse for the key's type, a binary key, no key column); -ENOSPC as for floe_upsert_add. */
 int floe_upsert_delete(struct floe_upsert *u, const char *text, size_t n, char *why, size_t cap);
+
+/* floe_upsert_sync(u): to be called after the caller reloads the table (u's table, e.g. when
+ * Kafka partitions are assigned): when another writer has committed since the snapshot the
+ * hash reflects, the hash may not know that writer's keys, so it becomes incomplete and its
+ * versions lower bounds (a key it does not know then gets a global delete, not none). Returns
+ * true when that happened. Rows already in the batches are not changed: call it with empty
+ * batches, or for keys no other writer can have written since. */
+bool floe_upsert_sync(struct floe_upsert *u);
 
 /* floe_upsert_rows(u): rows waiting in the batches (replaced ones not counted). */
 uint64_t floe_upsert_rows(const struct floe_upsert *u);
