@@ -67,7 +67,7 @@ int floe_kafka_open(struct floe_kafka *k, uv_loop_t *loop, const struct floe_con
     int rc = -EINVAL;
 
     memset(k, 0, sizeof(*k));
-    floe_rdkq_init(&k->rq, loop, "kafka", 8, log_error);
+    floe_rdkq_init(&k->rq, loop, "kafka", FLOE_RDKQ_ERROR_KINDS, log_error);
     k->loop = loop;
     k->h = *h;
     k->ctx = ctx;
