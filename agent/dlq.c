@@ -9,20 +9,18 @@
 #include "dlq.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "log.h"
 
 #define MODULE "dlq"
 #define RETRY_FIRST_MS 1000
 #define RETRY_MAX_MS 30000
-#define ERROR_EVERY_MS 10000
+#define ERROR_KINDS 4
 
 /* floe's defaults for the producer; rdkafka.<name> overrides them. */
 static const char *const defaults[][2] = {
@@ -30,17 +28,23 @@ static const char *const defaults[][2] = {
     {"queue.buffering.max.messages", "10000"},
     {"linger.ms", "50"},
     {"socket.keepalive.enable", "true"},
+    {NULL, NULL},
 };
 
-/* What delivery rests on: set after rdkafka.*. */
+/* What delivery rests on: set after rdkafka.* (and kafka.brokers). */
 static const char *const forced[][2] = {
     {"enable.idempotence", "true"},
     {"acks", "all"},
     {"message.timeout.ms", "300000"},
-    {"log.queue", "true"},
+    {NULL, NULL},
 };
 
-static void on_poll(uv_poll_t *h, int status, int events);
+static const struct floe_rdkq_client client = {RD_KAFKA_PRODUCER, "dead-letter producer", defaults,
+                                               forced, RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR};
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+static void on_ready(struct floe_rdkq *q);
 
 /* Errors of rd_kafka_producev() after which no dead letter can be delivered: a missing topic
  * (it is not created by floe) or a fatal producer error. */
@@ -51,63 +55,28 @@ static bool hopeless(rd_kafka_resp_err_t e)
            e == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
 }
 
-static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t cap)
+/* Logs an error that the rate limit (once per FLOE_RDKQ_ERROR_EVERY_MS for each code) lets
+ * through. */
+static void log_error(struct floe_rdkq *q, int code, bool fatal, const char *what,
+                      uint64_t left_out)
 {
-    char why[256];
-    if (rd_kafka_conf_set(conf, name, value, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
-        snprintf(err, cap, "librdkafka property %s: %s", name, why);
-        return -EINVAL;
-    }
-    return 0;
-}
-
-/* Logs an error at most once per ERROR_EVERY_MS for each code. */
-static void report(struct floe_dlq *d, int code, bool fatal, const char *what)
-{
-    uint64_t now = uv_now(d->loop);
-    size_t n = sizeof(d->errs) / sizeof(d->errs[0]), slot = n - 1;
-    for (size_t i = 0; i < n; i++) {
-        if (d->errs[i].code == code || d->errs[i].last_ms == 0) {
-            slot = i;
-            break;
-        }
-    }
-    if (d->errs[slot].code != code) {
-        d->errs[slot].code = code;
-        d->errs[slot].last_ms = 0;
-        d->errs[slot].suppressed = 0;
-    }
-    if (!fatal && d->errs[slot].last_ms && now - d->errs[slot].last_ms < ERROR_EVERY_MS) {
-        d->errs[slot].suppressed++;
-        return;
-    }
+    struct floe_dlq *d = container_of(q, struct floe_dlq, rq);
     FLOE_LOG(fatal ? FLOE_LOG_ERROR : FLOE_LOG_WARN, MODULE,
              "%s\ttopic=%s error=\"%s\" code=%d left_out=%" PRIu64,
              fatal ? "dead-letter producer failed: nothing more can be delivered"
                    : "dead-letter producer error",
-             d->topic, what, code, d->errs[slot].suppressed);
-    d->errs[slot].last_ms = now ? now : 1;
-    d->errs[slot].suppressed = 0;
+             d->topic, what, code, left_out);
 }
 
-static void close_fds(struct floe_dlq *d)
+static void report(struct floe_dlq *d, int code, bool fatal, const char *what)
 {
-    for (int i = 0; i < 2; i++) {
-        if (d->fds[i] >= 0) {
-            close(d->fds[i]);
-            d->fds[i] = -1;
-        }
-    }
+    floe_rdkq_report(&d->rq, code, fatal, what);
 }
 
 /* Releases librdkafka: purges what is queued (no delivery report comes for it any more). */
 static void destroy_producer(struct floe_dlq *d)
 {
-    if (d->queue) {
-        rd_kafka_queue_io_event_enable(d->queue, -1, NULL, 0);
-        rd_kafka_queue_destroy(d->queue);
-        d->queue = NULL;
-    }
+    floe_rdkq_release(&d->rq);
     if (d->rk) {
         rd_kafka_purge(d->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         rd_kafka_destroy(d->rk);
@@ -127,12 +96,13 @@ static void destroy_producer(struct floe_dlq *d)
 int floe_dlq_open(struct floe_dlq *d, uv_loop_t *loop, const struct floe_config *cfg,
                   floe_dlq_fn progress, void *ctx, char *err, size_t cap)
 {
-    rd_kafka_conf_t *conf = NULL;
-    char why[512];
     int rc = -EINVAL;
 
     memset(d, 0, sizeof(*d));
-    d->fds[0] = d->fds[1] = -1;
+    floe_rdkq_init(&d->rq, loop, MODULE, ERROR_KINDS, log_error);
+    /* The consumer's pass-through applies too (security settings, timeouts); consumer-only
+     * properties are ignored by librdkafka with a CONFWARN log, kept at debug level. */
+    d->rq.confwarn_quiet = true;
     d->loop = loop;
     d->progress = progress;
     d->ctx = ctx;
@@ -142,78 +112,32 @@ int floe_dlq_open(struct floe_dlq *d, uv_loop_t *loop, const struct floe_config 
         return -EINVAL;
     }
     d->topic = strdup(cfg->dead_letter.topic);
-    conf = rd_kafka_conf_new();
-    if (!d->topic || !conf) {
+    if (!d->topic) {
         snprintf(err, cap, "out of memory");
         rc = -ENOMEM;
         goto fail;
     }
-    for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
-        if ((rc = set(conf, defaults[i][0], defaults[i][1], err, cap)) < 0) {
-            goto fail;
-        }
-    }
-    /* The consumer's pass-through applies too (security settings, timeouts); consumer-only
-     * properties are ignored by librdkafka with a CONFWARN log, kept at debug level. */
-    for (size_t i = 0; i < cfg->kafka.nrdkafka; i++) {
-        if ((rc = set(conf, cfg->kafka.rdkafka[i].name, cfg->kafka.rdkafka[i].value, err, cap)) <
-            0) {
-            goto fail;
-        }
-    }
-    if ((rc = set(conf, "bootstrap.servers", cfg->kafka.brokers, err, cap)) < 0) {
+    if ((rc = floe_rdkq_new(&d->rk, &client, cfg, err, cap)) < 0) {
         goto fail;
     }
-    for (size_t i = 0; i < sizeof(forced) / sizeof(forced[0]); i++) {
-        if ((rc = set(conf, forced[i][0], forced[i][1], err, cap)) < 0) {
-            goto fail;
-        }
-    }
-    rd_kafka_conf_set_events(conf, RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_LOG);
-    d->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
-    if (!d->rk) {
-        snprintf(err, cap, "cannot create the dead-letter producer: %s", why);
-        rc = -EINVAL;
-        goto fail;
-    }
-    conf = NULL; /* the handle owns it */
-    d->queue = rd_kafka_queue_get_main(d->rk);
-    if (!d->queue || rd_kafka_set_log_queue(d->rk, NULL) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    d->rq.queue = rd_kafka_queue_get_main(d->rk);
+    if (!d->rq.queue || rd_kafka_set_log_queue(d->rk, NULL) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         snprintf(err, cap, "cannot get the producer's queue");
         rc = -EIO;
         goto fail;
     }
-    if (pipe(d->fds) < 0) {
-        rc = -errno;
-        snprintf(err, cap, "pipe: %s", strerror(errno));
-        goto fail;
-    }
-    for (int i = 0; i < 2; i++) {
-        fcntl(d->fds[i], F_SETFL, fcntl(d->fds[i], F_GETFL) | O_NONBLOCK);
-        fcntl(d->fds[i], F_SETFD, FD_CLOEXEC);
-    }
-    if ((rc = uv_poll_init(loop, &d->poll, d->fds[0])) < 0) {
-        snprintf(err, cap, "uv_poll_init: %s", uv_strerror(rc));
+    if ((rc = floe_rdkq_start(&d->rq, on_ready, err, cap)) < 0) {
         goto fail;
     }
     uv_timer_init(loop, &d->retry_timer);
-    d->poll.data = d;
     d->retry_timer.data = d;
-    d->open_handles = 2;
-    rd_kafka_queue_io_event_enable(d->queue, d->fds[1], "1", 1);
-    uv_poll_start(&d->poll, UV_READABLE, on_poll);
     /* Events queued before the pipe was set up would not wake the loop: write one byte. */
-    if (write(d->fds[1], "1", 1) < 0) {
-        /* The pipe is empty and non-blocking: cannot fail; nothing to do if it did. */
-    }
+    floe_rdkq_wake(&d->rq);
     return 0;
 
 fail:
-    if (conf) {
-        rd_kafka_conf_destroy(conf);
-    }
     destroy_producer(d);
-    close_fds(d);
+    floe_rdkq_close_now(&d->rq);
     free(d->topic);
     d->topic = NULL;
     return rc;
@@ -388,22 +312,6 @@ static void on_retry(uv_timer_t *t)
               d->pending);
 }
 
-static void log_event(struct floe_dlq *d, rd_kafka_event_t *ev)
-{
-    const char *fac = "", *str = "";
-    int level = 7;
-    if (rd_kafka_event_log(ev, &fac, &str, &level) != 0) {
-        return;
-    }
-    if (level <= 4 && strcmp(fac, "CONFWARN") != 0) {
-        char what[512];
-        snprintf(what, sizeof(what), "%s: %s", fac, str);
-        report(d, -1000 - (int)(unsigned char)fac[0], false, what);
-    } else {
-        FLOE_DEBUG(MODULE, "librdkafka\tfacility=%s text=\"%s\"", fac, str);
-    }
-}
-
 /* Delivery reports: acknowledged messages leave pending, failed ones go to the retry list. */
 static bool delivery(struct floe_dlq *d, rd_kafka_event_t *ev)
 {
@@ -435,7 +343,7 @@ static void drain(struct floe_dlq *d)
     bool acked = false;
     rd_kafka_event_t *ev;
     /* The queue holds at most queue.buffering.max.messages reports: drained to the end. */
-    while (d->queue && (ev = rd_kafka_queue_poll(d->queue, 0)) != NULL) {
+    while (d->rq.queue && (ev = rd_kafka_queue_poll(d->rq.queue, 0)) != NULL) {
         switch (rd_kafka_event_type(ev)) {
         case RD_KAFKA_EVENT_DR:
             acked = delivery(d, ev) || acked;
@@ -445,13 +353,10 @@ static void drain(struct floe_dlq *d)
                 d->fatal = true;
                 acked = true; /* the owner is told */
             }
-            report(d, rd_kafka_event_error(ev), rd_kafka_event_error_is_fatal(ev),
-                   rd_kafka_event_error_string(ev));
-            break;
-        case RD_KAFKA_EVENT_LOG:
-            log_event(d, ev);
+            floe_rdkq_event(&d->rq, ev); /* logged */
             break;
         default:
+            floe_rdkq_event(&d->rq, ev); /* a log, or ignored */
             break;
         }
         rd_kafka_event_destroy(ev);
@@ -461,26 +366,14 @@ static void drain(struct floe_dlq *d)
     }
 }
 
-static void on_poll(uv_poll_t *h, int status, int events)
+static void on_ready(struct floe_rdkq *q)
 {
-    struct floe_dlq *d = h->data;
-    (void)events;
-    if (status < 0) {
-        return;
-    }
-    uint8_t buf[256];
-    while (read(d->fds[0], buf, sizeof(buf)) > 0) {
-    }
-    drain(d);
+    drain(container_of(q, struct floe_dlq, rq));
 }
 
-static void on_closed(uv_handle_t *h)
+static void on_closed(struct floe_rdkq *q)
 {
-    struct floe_dlq *d = h->data;
-    if (--d->open_handles > 0) {
-        return;
-    }
-    close_fds(d);
+    struct floe_dlq *d = container_of(q, struct floe_dlq, rq);
     free(d->topic);
     d->topic = NULL;
     if (d->closed_cb) {
@@ -508,8 +401,7 @@ void floe_dlq_close(struct floe_dlq *d, floe_dlq_fn cb, void *ctx)
               " failures=%" PRIu64,
               d->produced, d->delivered, d->failures);
     destroy_producer(d);
-    uv_close((uv_handle_t *)&d->poll, on_closed);
-    uv_close((uv_handle_t *)&d->retry_timer, on_closed);
+    floe_rdkq_close(&d->rq, (uv_handle_t *)&d->retry_timer, on_closed);
 }
 
 void floe_dlq_abandon(struct floe_dlq *d)

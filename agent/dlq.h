@@ -19,10 +19,10 @@
  * offset never passes a dead letter that did not land (at least once: after a crash a record may
  * be dead-lettered again).
  *
- * The bridge is the consumer's (kafka.h): delivery reports, errors and logs arrive on the
- * producer's main queue, rd_kafka_queue_io_event_enable() writes a byte to a pipe when it
- * becomes non-empty, a uv_poll drains it without blocking. The owner's progress callback runs
- * after each drain that acknowledged something, never from inside floe_dlq_add().
+ * The bridge is the consumer's (rdkq.h, shared with kafka.c): delivery reports, errors and logs
+ * arrive on the producer's main queue, rd_kafka_queue_io_event_enable() writes a byte to a pipe
+ * when it becomes non-empty, a uv_poll drains it without blocking. The owner's progress callback
+ * runs after each drain that acknowledged something, never from inside floe_dlq_add().
  *
  * Memory: the producer's queue is capped at queue.buffering.max.kbytes 4096 and
  * queue.buffering.max.messages 10000 (rdkafka.<name> overrides them); when it is full,
@@ -38,6 +38,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "rdkq.h"
 
 typedef void (*floe_dlq_fn)(void *ctx);
 
@@ -54,12 +55,9 @@ struct floe_dlq_retry {
 struct floe_dlq {
     uv_loop_t *loop;
     rd_kafka_t *rk;
-    rd_kafka_queue_t *queue; /* the producer's main queue */
-    char *topic;             /* dead_letter.topic (owned) */
-    int fds[2];              /* the wake-up pipe: librdkafka writes [1], the loop reads [0] */
-    uv_poll_t poll;
+    struct floe_rdkq rq; /* the producer's main queue on the loop, and the error rate limit */
+    char *topic;         /* dead_letter.topic (owned) */
     uv_timer_t retry_timer;
-    int open_handles;
     bool closing;
     bool fatal; /* a fatal error, or the topic is missing: nothing can be delivered any more */
     uint64_t pending; /* produced and not acknowledged, retries included */
@@ -72,11 +70,6 @@ struct floe_dlq {
     uint64_t produced;  /* records taken */
     uint64_t delivered; /* acknowledged by the broker */
     uint64_t failures;  /* failed deliveries (each retried) */
-    struct {
-        int code;
-        uint64_t last_ms;
-        uint64_t suppressed;
-    } errs[4]; /* error logging rate limit, as in kafka.c */
 };
 
 /* floe_dlq_open(d, loop, cfg, progress, ctx, err, cap): creates the producer for

@@ -10,12 +10,10 @@
 #include "kafka.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "log.h"
 
@@ -26,98 +24,71 @@
  * tools/bench/pipeline (170-byte records): 4 MiB ~35,000 records/s, 16 MiB ~130,000/s.
  * queued.min.messages is raised so that the byte cap, not a count, decides. */
 static const char *const defaults[][2] = {
-    {"queued.max.messages.kbytes", "16384"}, {"queued.min.messages", "1000000"},
-    {"fetch.max.bytes", "4194304"},          {"max.partition.fetch.bytes", "1048576"},
-    {"receive.message.max.bytes", "5243392"}, {"socket.keepalive.enable", "true"},
+    {"queued.max.messages.kbytes", "16384"},
+    {"queued.min.messages", "1000000"},
+    {"fetch.max.bytes", "4194304"},
+    {"max.partition.fetch.bytes", "1048576"},
+    {"receive.message.max.bytes", "5243392"},
+    {"socket.keepalive.enable", "true"},
+    {NULL, NULL},
 };
 
-static void on_poll(uv_poll_t *h, int status, int events);
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+static void on_ready(struct floe_rdkq *q);
 static void on_idle(uv_idle_t *h);
 static void drain(struct floe_kafka *k);
 
-static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t cap)
+/* Logs a broker or consumer error that the rate limit lets through. */
+static void log_error(struct floe_rdkq *q, int code, bool fatal, const char *what,
+                      uint64_t left_out)
 {
-    char why[256];
-    if (rd_kafka_conf_set(conf, name, value, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
-        snprintf(err, cap, "librdkafka property %s: %s", name, why);
-        return -EINVAL;
-    }
-    return 0;
+    (void)q;
+    FLOE_LOG(fatal ? FLOE_LOG_ERROR : FLOE_LOG_WARN, "kafka",
+             "%s\terror=\"%s\" code=%d left_out=%" PRIu64, fatal ? "fatal error" : "broker error",
+             what, code, left_out);
 }
 
 int floe_kafka_open(struct floe_kafka *k, uv_loop_t *loop, const struct floe_config *cfg,
                     const struct floe_kafka_handler *h, void *ctx, char *err, size_t cap)
 {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_topic_partition_list_t *topics = NULL;
-    char why[512];
+    /* What floe's exactly-once rests on is not left to the pass-through. */
+    const char *const forced[][2] = {
+        {"group.id", cfg->kafka.group},
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        {"auto.offset.reset", cfg->kafka.start},
+        {NULL, NULL},
+    };
+    const struct floe_rdkq_client client = {
+        RD_KAFKA_CONSUMER, "consumer", defaults, forced,
+        RD_KAFKA_EVENT_REBALANCE | RD_KAFKA_EVENT_OFFSET_COMMIT | RD_KAFKA_EVENT_ERROR};
     int rc = -EINVAL;
 
     memset(k, 0, sizeof(*k));
-    k->fds[0] = k->fds[1] = -1;
+    floe_rdkq_init(&k->rq, loop, "kafka", FLOE_RDKQ_ERROR_KINDS, log_error);
     k->loop = loop;
     k->h = *h;
     k->ctx = ctx;
-    if (!conf) {
-        snprintf(err, cap, "out of memory");
-        return -ENOMEM;
-    }
-    for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
-        if ((rc = set(conf, defaults[i][0], defaults[i][1], err, cap)) < 0) {
-            goto fail;
-        }
-    }
-    for (size_t i = 0; i < cfg->kafka.nrdkafka; i++) {
-        if ((rc = set(conf, cfg->kafka.rdkafka[i].name, cfg->kafka.rdkafka[i].value, err, cap)) <
-            0) {
-            goto fail;
-        }
-    }
-    /* What floe's exactly-once rests on is not left to the pass-through. */
-    if ((rc = set(conf, "bootstrap.servers", cfg->kafka.brokers, err, cap)) < 0 ||
-        (rc = set(conf, "group.id", cfg->kafka.group, err, cap)) < 0 ||
-        (rc = set(conf, "enable.auto.commit", "false", err, cap)) < 0 ||
-        (rc = set(conf, "enable.auto.offset.store", "false", err, cap)) < 0 ||
-        (rc = set(conf, "auto.offset.reset", cfg->kafka.start, err, cap)) < 0 ||
-        (rc = set(conf, "log.queue", "true", err, cap)) < 0) {
+    if ((rc = floe_rdkq_new(&k->rk, &client, cfg, err, cap)) < 0) {
         goto fail;
     }
-    rd_kafka_conf_set_events(conf, RD_KAFKA_EVENT_REBALANCE | RD_KAFKA_EVENT_OFFSET_COMMIT |
-                                       RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_LOG);
-    k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
-    if (!k->rk) {
-        snprintf(err, cap, "cannot create the consumer: %s", why);
-        rc = -EINVAL;
-        goto fail;
-    }
-    conf = NULL; /* the handle owns it */
     rd_kafka_poll_set_consumer(k->rk);
-    k->queue = rd_kafka_queue_get_consumer(k->rk);
-    if (!k->queue || rd_kafka_set_log_queue(k->rk, NULL) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    k->rq.queue = rd_kafka_queue_get_consumer(k->rk);
+    if (!k->rq.queue || rd_kafka_set_log_queue(k->rk, NULL) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         snprintf(err, cap, "cannot get the consumer queue");
         rc = -EIO;
         goto fail;
     }
     k->cooperative = strcmp(rd_kafka_rebalance_protocol(k->rk), "COOPERATIVE") == 0;
-    if (pipe(k->fds) < 0) {
-        rc = -errno;
-        snprintf(err, cap, "pipe: %s", strerror(errno));
-        goto fail;
-    }
-    for (int i = 0; i < 2; i++) {
-        fcntl(k->fds[i], F_SETFL, fcntl(k->fds[i], F_GETFL) | O_NONBLOCK);
-        fcntl(k->fds[i], F_SETFD, FD_CLOEXEC);
-    }
-    if ((rc = uv_poll_init(loop, &k->poll, k->fds[0])) < 0) {
-        snprintf(err, cap, "uv_poll_init: %s", uv_strerror(rc));
+    if ((rc = floe_rdkq_start(&k->rq, on_ready, err, cap)) < 0) {
         goto fail;
     }
     k->open_handles++;
     uv_idle_init(loop, &k->idle);
     k->open_handles++;
-    k->poll.data = k;
     k->idle.data = k;
-    rd_kafka_queue_io_event_enable(k->queue, k->fds[1], "1", 1);
     topics = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(topics, cfg->kafka.topic, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t kerr = rd_kafka_subscribe(k->rk, topics);
@@ -127,7 +98,6 @@ int floe_kafka_open(struct floe_kafka *k, uv_loop_t *loop, const struct floe_con
         rc = -EIO;
         goto fail_handles;
     }
-    uv_poll_start(&k->poll, UV_READABLE, on_poll);
     /* Events may already be queued (the pipe only tells about an empty queue filling up). */
     uv_idle_start(&k->idle, on_idle);
     k->idle_active = true;
@@ -135,91 +105,26 @@ int floe_kafka_open(struct floe_kafka *k, uv_loop_t *loop, const struct floe_con
     return 0;
 
 fail_handles:
-    /* The handles were never started: closing them needs a loop turn, which the caller's
-     * failure path does not give, so they are closed with no callback and the loop run once. */
-    uv_close((uv_handle_t *)&k->poll, NULL);
+    /* The idle handle was never started: closing it needs a loop turn, which the caller's
+     * failure path does not give, so it is closed with no callback and the loop run once (by
+     * floe_rdkq_close_now, with the poll handle). */
     uv_close((uv_handle_t *)&k->idle, NULL);
-    uv_run(loop, UV_RUN_NOWAIT);
     k->open_handles = 0;
 fail:
-    if (conf) {
-        rd_kafka_conf_destroy(conf);
-    }
-    if (k->queue) {
-        rd_kafka_queue_io_event_enable(k->queue, -1, NULL, 0);
-        rd_kafka_queue_destroy(k->queue);
-        k->queue = NULL;
-    }
+    floe_rdkq_release(&k->rq);
     if (k->rk) {
         rd_kafka_destroy_flags(k->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
         k->rk = NULL;
     }
-    if (k->open_handles) {
-        uv_close((uv_handle_t *)&k->poll, NULL);
-        uv_close((uv_handle_t *)&k->idle, NULL);
-        uv_run(loop, UV_RUN_NOWAIT);
-        k->open_handles = 0;
-    }
-    for (int i = 0; i < 2; i++) {
-        if (k->fds[i] >= 0) {
-            close(k->fds[i]);
-            k->fds[i] = -1;
-        }
-    }
+    floe_rdkq_close_now(&k->rq);
     k->state = FLOE_KAFKA_CLOSED;
     return rc;
-}
-
-static uint64_t now_ms(struct floe_kafka *k)
-{
-    return uv_now(k->loop);
 }
 
 /* Logs a broker or consumer error at most once per FLOE_KAFKA_ERROR_EVERY_MS per code. */
 static void report(struct floe_kafka *k, int code, bool fatal, const char *what)
 {
-    k->errors++;
-    uint64_t now = now_ms(k);
-    size_t n = sizeof(k->errs) / sizeof(k->errs[0]), slot = n - 1;
-    for (size_t i = 0; i < n; i++) {
-        if (k->errs[i].code == code || k->errs[i].last_ms == 0) {
-            slot = i;
-            break;
-        }
-    }
-    if (k->errs[slot].code != code) {
-        k->errs[slot].code = code;
-        k->errs[slot].last_ms = 0;
-        k->errs[slot].suppressed = 0;
-    }
-    if (!fatal && k->errs[slot].last_ms &&
-        now - k->errs[slot].last_ms < FLOE_KAFKA_ERROR_EVERY_MS) {
-        k->errs[slot].suppressed++;
-        return;
-    }
-    FLOE_LOG(fatal ? FLOE_LOG_ERROR : FLOE_LOG_WARN, "kafka",
-             "%s\terror=\"%s\" code=%d left_out=%" PRIu64, fatal ? "fatal error" : "broker error",
-             what, code, k->errs[slot].suppressed);
-    k->errs[slot].last_ms = now ? now : 1;
-    k->errs[slot].suppressed = 0;
-}
-
-static void log_event(struct floe_kafka *k, rd_kafka_event_t *ev)
-{
-    const char *fac = "", *str = "";
-    int level = 7;
-    if (rd_kafka_event_log(ev, &fac, &str, &level) != 0) {
-        return;
-    }
-    if (level <= 4) {
-        /* Connection failures repeat every retry: rate-limited like errors, keyed by facility. */
-        int code = -1000 - (int)(fac[0] ? (unsigned char)fac[0] : 0);
-        char what[512];
-        snprintf(what, sizeof(what), "%s: %s", fac, str);
-        report(k, code, false, what);
-    } else {
-        FLOE_DEBUG("kafka", "librdkafka\tfacility=%s text=\"%s\"", fac, str);
-    }
+    floe_rdkq_report(&k->rq, code, fatal, what);
 }
 
 static void rebalance(struct floe_kafka *k, rd_kafka_event_t *ev)
@@ -258,16 +163,12 @@ static void rebalance(struct floe_kafka *k, rd_kafka_event_t *ev)
 /* One event that is not a fetch. */
 static void other_event(struct floe_kafka *k, rd_kafka_event_t *ev)
 {
+    if (floe_rdkq_event(&k->rq, ev)) {
+        return; /* an error or a log */
+    }
     switch (rd_kafka_event_type(ev)) {
     case RD_KAFKA_EVENT_REBALANCE:
         rebalance(k, ev);
-        break;
-    case RD_KAFKA_EVENT_ERROR:
-        report(k, rd_kafka_event_error(ev), rd_kafka_event_error_is_fatal(ev),
-               rd_kafka_event_error_string(ev));
-        break;
-    case RD_KAFKA_EVENT_LOG:
-        log_event(k, ev);
         break;
     case RD_KAFKA_EVENT_OFFSET_COMMIT:
         if (rd_kafka_event_error(ev) && rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR__NO_OFFSET) {
@@ -309,7 +210,7 @@ static void drain(struct floe_kafka *k)
     int budget = FLOE_KAFKA_SLICE;
     while (draining(k) && budget-- > 0) {
         if (!k->ev) {
-            rd_kafka_event_t *ev = rd_kafka_queue_poll(k->queue, 0);
+            rd_kafka_event_t *ev = rd_kafka_queue_poll(k->rq.queue, 0);
             if (!ev) {
                 if (k->state != FLOE_KAFKA_CLOSING) {
                     idle_stop(k); /* the pipe says when more comes */
@@ -356,17 +257,9 @@ static void drain(struct floe_kafka *k)
     }
 }
 
-static void on_poll(uv_poll_t *h, int status, int events)
+static void on_ready(struct floe_rdkq *q)
 {
-    struct floe_kafka *k = h->data;
-    (void)events;
-    if (status < 0) {
-        return;
-    }
-    uint8_t buf[256];
-    while (read(k->fds[0], buf, sizeof(buf)) > 0) {
-    }
-    drain(k);
+    drain(container_of(q, struct floe_kafka, rq));
 }
 
 static void on_idle(uv_idle_t *h)
@@ -495,18 +388,10 @@ void floe_kafka_commit(struct floe_kafka *k, const rd_kafka_topic_partition_list
     }
 }
 
-static void on_closed(uv_handle_t *h)
+static void on_closed(struct floe_rdkq *q)
 {
-    struct floe_kafka *k = h->data;
-    if (--k->open_handles > 0) {
-        return;
-    }
-    for (int i = 0; i < 2; i++) {
-        if (k->fds[i] >= 0) {
-            close(k->fds[i]);
-            k->fds[i] = -1;
-        }
-    }
+    struct floe_kafka *k = container_of(q, struct floe_kafka, rq);
+    k->open_handles = 0;
     if (k->closed_cb) {
         k->closed_cb(k->closed_ctx);
     }
@@ -516,9 +401,7 @@ static void on_closed(uv_handle_t *h)
 static void finish_close(struct floe_kafka *k)
 {
     floe_kafka_drop_held(k);
-    rd_kafka_queue_io_event_enable(k->queue, -1, NULL, 0);
-    rd_kafka_queue_destroy(k->queue);
-    k->queue = NULL;
+    floe_rdkq_release(&k->rq);
     if (k->revoking) {
         rd_kafka_topic_partition_list_destroy(k->revoking);
         k->revoking = NULL;
@@ -528,9 +411,8 @@ static void finish_close(struct floe_kafka *k)
     k->state = FLOE_KAFKA_CLOSED;
     k->idle_active = false;
     FLOE_INFO("kafka", "consumer closed\tmessages=%" PRIu64 " errors=%" PRIu64, k->messages,
-              k->errors);
-    uv_close((uv_handle_t *)&k->poll, on_closed);
-    uv_close((uv_handle_t *)&k->idle, on_closed);
+              k->rq.errors);
+    floe_rdkq_close(&k->rq, (uv_handle_t *)&k->idle, on_closed);
 }
 
 void floe_kafka_close(struct floe_kafka *k, floe_kafka_closed_fn cb, void *ctx)
@@ -547,7 +429,7 @@ void floe_kafka_close(struct floe_kafka *k, floe_kafka_closed_fn cb, void *ctx)
         k->revoking = NULL;
     }
     k->state = FLOE_KAFKA_CLOSING;
-    rd_kafka_error_t *e = rd_kafka_consumer_close_queue(k->rk, k->queue);
+    rd_kafka_error_t *e = rd_kafka_consumer_close_queue(k->rk, k->rq.queue);
     if (e) {
         FLOE_WARN("kafka", "cannot leave the group cleanly\terror=\"%s\"",
                   rd_kafka_error_string(e));
@@ -562,9 +444,7 @@ void floe_kafka_abandon(struct floe_kafka *k)
         return;
     }
     floe_kafka_drop_held(k);
-    rd_kafka_queue_io_event_enable(k->queue, -1, NULL, 0);
-    rd_kafka_queue_destroy(k->queue);
-    k->queue = NULL;
+    floe_rdkq_release(&k->rq);
     if (k->revoking) {
         rd_kafka_topic_partition_list_destroy(k->revoking);
         k->revoking = NULL;

@@ -39,9 +39,10 @@
 #include <uv.h>
 
 #include "config.h"
+#include "rdkq.h"
 
 #define FLOE_KAFKA_SLICE 512
-#define FLOE_KAFKA_ERROR_EVERY_MS 10000
+#define FLOE_KAFKA_ERROR_EVERY_MS FLOE_RDKQ_ERROR_EVERY_MS
 
 /* What the owner's message callback did with a message. */
 enum floe_kafka_verdict {
@@ -74,9 +75,8 @@ typedef void (*floe_kafka_closed_fn)(void *ctx);
 struct floe_kafka {
     uv_loop_t *loop;
     rd_kafka_t *rk;
-    rd_kafka_queue_t *queue; /* the consumer queue (the main queue is forwarded to it) */
-    int fds[2];              /* the wake-up pipe: librdkafka writes [1], the loop reads [0] */
-    uv_poll_t poll;
+    struct floe_rdkq rq; /* the consumer queue (the main queue is forwarded to it) on the loop,
+                          * and the error rate limit */
     uv_idle_t idle;
     int open_handles;
     enum floe_kafka_state state;
@@ -91,14 +91,7 @@ struct floe_kafka {
     void *ctx;
     floe_kafka_closed_fn closed_cb;
     void *closed_ctx;
-    /* Error rate limiting: the last time each kind was logged, and how many were not. */
-    struct {
-        int code;
-        uint64_t last_ms;
-        uint64_t suppressed;
-    } errs[8];
-    uint64_t messages; /* handed to the owner and taken */
-    uint64_t errors;   /* broker and consumer errors reported by librdkafka */
+    uint64_t messages; /* handed to the owner and taken; errors: rq.errors */
 };
 
 /* floe_kafka_open(k, loop, cfg, h, ctx, err, cap): creates the consumer for cfg's [kafka]
