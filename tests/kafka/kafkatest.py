@@ -27,12 +27,13 @@ PRODUCE = os.environ.get("FLOE_PRODUCE") or os.path.join(_BUILD, "floe-produce")
 class MockKafka:
     """A mock-kafka process: started by the constructor, stopped by stop() or `with`."""
 
-    def __init__(self, brokers=3, partitions=4, topic="users"):
+    def __init__(self, brokers=3, partitions=4, topic="users", extra_topics=()):
         # stderr goes to a file: a pipe nobody reads could fill up and stall the cluster.
         self.stderr = tempfile.TemporaryFile(mode="w+")
+        extra = [a for t in extra_topics for a in ("--extra-topic", t)]
         self.proc = subprocess.Popen(
             [MOCK_KAFKA, "--brokers", str(brokers), "--partitions", str(partitions),
-             "--topic", topic],
+             "--topic", topic] + extra,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, text=True)
         first = self.proc.stdout.readline().rstrip("\n")
         m = re.fullmatch(r"bootstrap=(\S+)", first)

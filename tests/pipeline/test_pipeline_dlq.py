@@ -47,24 +47,9 @@ MAX_RECORD = 1 << 20
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
-class MockKafkaDlq(MockKafka):
+def MockKafkaDlq(brokers, partitions):
     """mock-kafka with the dead-letter topic as well (--extra-topic)."""
-
-    def __init__(self, brokers, partitions):
-        self.stderr = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen(
-            [kafkatest.MOCK_KAFKA, "--brokers", str(brokers), "--partitions", str(partitions),
-             "--topic", TOPIC, "--extra-topic", DLQ],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, text=True)
-        first = self.proc.stdout.readline().rstrip("\n")
-        m = re.fullmatch(r"bootstrap=(\S+)", first)
-        if not m:
-            self.proc.kill()
-            self.proc.wait()
-            raise RuntimeError(f"mock-kafka did not start: {first!r} {self.errors()}")
-        self.first_line = first
-        self.bootstrap = m.group(1)
-        self.topic = TOPIC
+    return MockKafka(brokers=brokers, partitions=partitions, topic=TOPIC, extra_topics=(DLQ,))
 
 
 def conf(work, bootstrap, **kw):

@@ -112,13 +112,8 @@ def wait_for(pred, timeout, step=0.3):
 def main():
     work = tmpdir()
     with Moto(work) as s3, MockKafka(brokers=1, partitions=4, topic=TOPIC) as mk:
-        s3.create_bucket(BUCKET)
+        s3.create_bucket(BUCKET, public_read=True)  # the readers fetch unsigned
         client = s3.client()
-        client.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": "*",
-                           "Action": ["s3:GetObject", "s3:ListBucket"],
-                           "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"]}]}))
         with FaultProxy(work, upstream=s3.endpoint, upstream_ca=s3.ca_file) as px:
             cfgp = conf(work, {"bootstrap": mk.bootstrap, "endpoint": px.endpoint,
                                "ca_file": px.ca_file})

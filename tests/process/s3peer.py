@@ -1,17 +1,18 @@
 """s3peer — an S3 server for floe's tests: moto's server over TLS on loopback.
 
     with Moto(work) as s3:          # fresh CA + DNS:localhost certificate under work/
-        s3.create_bucket("lake")
+        s3.create_bucket("lake")    # public_read=True: unsigned GETs allowed too
         s3.endpoint                 # "https://localhost:<port>"
         s3.ca_file                  # the CA that signed the server certificate
         s3.env()                    # AWS_* variables for floe and for boto3/awscli
         s3.client()                 # a boto3 client of the same server (independent of floe)
-        s3.config("lake")           # an [s3] section for a floe config
+        s3.config()                 # an [s3] section for a floe config
 
 Credentials are fixed test values: moto accepts any key pair. The server listens on 127.0.0.1
 only and is stopped (with its whole process group) when the block ends. Clients must connect
 by the name "localhost": mbedTLS 2.28 matches DNS names only.
 """
+import json
 import os
 import signal
 import socket
@@ -100,8 +101,19 @@ class Moto:
                             verify=self.ca_file,
                             config=Config(s3={"addressing_style": "path"}))
 
-    def create_bucket(self, bucket):
-        self.client().create_bucket(Bucket=bucket)
+    def create_bucket(self, bucket, public_read=False):
+        """Creates bucket; public_read lets unsigned clients (the readers in
+        tests/readers, which fetch plain HTTPS) get and list its objects: moto answers 403 to
+        anonymous requests unless a bucket policy allows them. floe itself always signs."""
+        c = self.client()
+        c.create_bucket(Bucket=bucket)
+        if public_read:
+            c.put_bucket_policy(Bucket=bucket, Policy=json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": "*",
+                               "Action": ["s3:GetObject", "s3:ListBucket"],
+                               "Resource": [f"arn:aws:s3:::{bucket}",
+                                            f"arn:aws:s3:::{bucket}/*"]}]}))
 
     def config(self, extra=""):
         """An [s3] section for a floe config that reaches this server."""
