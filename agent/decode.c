@@ -45,9 +45,12 @@ static int malformed(struct cur *c, const char *what)
     return reject(c, "malformed JSON at byte %zu: %s", (size_t)(c->p - c->start), what);
 }
 
-static void skip_ws(struct cur *c)
+static inline void skip_ws(struct cur *c)
 {
-    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r')) {
+    /* Compact JSON has no whitespace between tokens, and no byte above ' ' is whitespace: one
+     * compare settles the usual case. */
+    while (c->p < c->end && *c->p <= ' ' &&
+           (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r')) {
         c->p++;
     }
 }
@@ -755,6 +758,27 @@ static int parse_cell(struct cur *c, const struct floe_column *col, struct floe_
     case FLOE_TYPE_TIMESTAMPTZ:
     case FLOE_TYPE_DATE:
         if (first == '-' || (first >= '0' && first <= '9')) {
+            /* Fast path: a plain integer of at most 18 digits (which cannot overflow) is
+             * converted while it is scanned. A fraction, an exponent, a leading zero, more
+             * digits or an out-of-range INT take the general path, which also words the
+             * errors. */
+            const uint8_t *d0 = c->p + (first == '-'), *q = d0;
+            uint64_t u = 0;
+            while (q < c->end && q - d0 < 19 && (unsigned)(*q - '0') < 10) {
+                u = u * 10 + (unsigned)(*q - '0');
+                q++;
+            }
+            size_t nd = (size_t)(q - d0);
+            if (nd > 0 && nd <= 18 && !(nd > 1 && *d0 == '0') &&
+                (q == c->end || (*q != '.' && *q != 'e' && *q != 'E'))) {
+                int64_t v = first == '-' ? -(int64_t)u : (int64_t)u;
+                if ((col->type != FLOE_TYPE_INT && col->type != FLOE_TYPE_DATE) ||
+                    (v >= INT32_MIN && v <= INT32_MAX)) {
+                    cell->v.i = v;
+                    c->p = q;
+                    return 0;
+                }
+            }
             if (scan_number(c, &s, &nn, &is_int) < 0) {
                 return -EINVAL;
             }
@@ -924,10 +948,30 @@ int floe_decode(const struct floe_decoder *d, const uint8_t *json, size_t len,
              * seen, which costs one memcmp and no hashing when it matches. */
             int guess = prev + 1 < n ? prev + 1 : 0;
             size_t glen = d->name_len[guess];
-            bool hit = (size_t)(c.end - c.p) > glen + 1 && c.p[glen + 1] == '"';
+            size_t left = (size_t)(c.end - c.p);
+            bool hit = left > glen + 1 && c.p[glen + 1] == '"';
             const char *gname = schema->columns[guess].name;
-            for (size_t k = 0; hit && k < glen; k++) {
-                hit = c.p[1 + k] == (uint8_t)gname[k]; /* names are short: no call */
+            if (hit && glen <= 16 && left >= 17 && little_endian()) {
+                /* Two masked word compares (name is a FLOE_NAME_MAX array: 16 bytes readable;
+                 * little-endian, so the low bytes of each word come first). */
+                uint64_t v0, v1, n0, n1;
+                memcpy(&v0, c.p + 1, 8);
+                memcpy(&v1, c.p + 9, 8);
+                memcpy(&n0, gname, 8);
+                memcpy(&n1, gname + 8, 8);
+                uint64_t m0 = glen >= 8 ? ~0ull : (1ull << (8 * glen)) - 1;
+                uint64_t m1 = glen >= 16 ? ~0ull : glen <= 8 ? 0 : (1ull << (8 * (glen - 8))) - 1;
+                hit = (((v0 ^ n0) & m0) | ((v1 ^ n1) & m1)) == 0;
+            } else if (hit && glen <= 8 && left >= 9 && little_endian()) {
+                uint64_t v, nv;
+                memcpy(&v, c.p + 1, 8);
+                memcpy(&nv, gname, 8);
+                uint64_t mask = glen == 8 ? ~0ull : (1ull << (8 * glen)) - 1;
+                hit = ((v ^ nv) & mask) == 0;
+            } else {
+                for (size_t k = 0; hit && k < glen; k++) {
+                    hit = c.p[1 + k] == (uint8_t)gname[k]; /* names are short: no call */
+                }
             }
             if (hit) {
                 col = guess;

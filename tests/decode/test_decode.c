@@ -67,6 +67,19 @@ static void test_types(void)
     CHECK_INT(row.cells[C_AGE].v.i, INT32_MIN);
     CHECK_INT(row.cells[C_DAY].v.i, -25567);
     CHECK_INT(row.cells[C_TS].v.i, -1);
+    /* Integers of up to 18 digits convert while scanned, longer ones take the checked path. */
+    CHECK_INT(decode("{\"id\":999999999999999999}"), 0);
+    CHECK_INT(row.cells[C_ID].v.i, 999999999999999999LL);
+    CHECK_INT(decode("{\"id\":-1000000000000000000}"), 0);
+    CHECK_INT(row.cells[C_ID].v.i, -1000000000000000000LL);
+    CHECK_INT(decode("{\"id\":-0,\"age\":0}"), 0);
+    CHECK_INT(row.cells[C_ID].v.i, 0);
+    CHECK_INT(row.cells[C_AGE].v.i, 0);
+    /* Keys are matched whole: a longer key, or one that differs only near its end, is another
+     * key (the expected column's name is compared a word at a time). */
+    CHECK_INT(decode("{\"id\":7,\"signup_tx\":1,\"signup_ts\":-5,\"ids\":3}"), 0);
+    CHECK_INT(row.cells[C_ID].v.i, 7);
+    CHECK_INT(row.cells[C_TS].v.i, -5);
 
     /* Floats: JSON numbers and the named non-finite values. */
     CHECK_INT(decode("{\"id\":1,\"score\":\"NaN\",\"f\":\"-Infinity\"}"), 0);
@@ -156,6 +169,11 @@ static void test_rejections(void)
     rejects("{\"id\":\"42\"}", "column 'id': expected a long, got a string");
     rejects("{\"id\":4.5}", "column 'id': 4.5 is not a whole number");
     rejects("{\"id\":1e3}", "is not a whole number");
+    rejects("{\"id\":12.0}", "column 'id': 12.0 is not a whole number");
+    rejects("{\"id\":5E2}", "is not a whole number");
+    rejects("{\"id\":012}", "expected ',' or '}'");
+    rejects("{\"id\":-}", "bad number");
+    rejects("{\"id\":1,\"age\":-2147483649}", "column 'age': -2147483649 is out of range for int");
     rejects("{\"id\":9223372036854775808}", "out of range for long");
     rejects("{\"id\":1,\"age\":2147483648}", "column 'age': 2147483648 is out of range for int");
     rejects("{\"id\":1,\"age\":true}", "column 'age': expected an int, got a boolean");

@@ -8,7 +8,9 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <zstd.h>
 
 #include "check.h"
 #include "parquet.h"
@@ -1049,6 +1051,47 @@ static void test_footer_hostile(void)
     close_file(&f);
 }
 
+/* Every zstd level writes pages of every size: the context's workspace is sized once for the
+ * largest page and must hold for small pages too (zstd fits its parameters to each page), and
+ * each page decompresses to its stated size. */
+static void test_zstd_levels(void)
+{
+    static const struct pq_column cols[] = {{"n", PQ_LONG, true, 1}, {"s", PQ_STRING, false, 2}};
+    static const uint32_t page_max[] = {7, 300, 20000};
+    char text[64];
+    for (int level = 1; level <= 19; level++) {
+        for (size_t pm = 0; pm < sizeof(page_max) / sizeof(page_max[0]); pm++) {
+            struct pq_options o = {0};
+            o.codec = PQ_ZSTD;
+            o.zstd_level = level;
+            o.page_max_values = page_max[pm];
+            o.no_dictionary = level % 2 == 0;
+            struct file f;
+            CHECK_INT(open_file(&f, cols, 2, &o), 0);
+            uint64_t x = 88172645463325252ull;
+            for (int i = 0; i < 30000; i++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                int n = snprintf(text, sizeof(text), "v%llu@%d", (unsigned long long)(x % 5000),
+                                 i % 7);
+                CHECK_INT(pq_put_i64(f.w, 0, (int64_t)(x >> (i % 40))), 0);
+                CHECK_INT(pq_put_bytes(f.w, 1, (const uint8_t *)text, (size_t)n), 0);
+                CHECK_INT(pq_end_row(f.w), 0);
+            }
+            CHECK_INT(pq_close(f.w), 0);
+            struct footer ft;
+            CHECK_INT(read_footer(&f.m, &ft), 0);
+            CHECK_INT(ft.f.num_rows, 30000);
+            struct page pg;
+            CHECK_INT(read_page(&f.m, ft.chunks[1].data_page_offset, &pg), 0);
+            uint8_t *raw = malloc((size_t)pg.unc);
+            size_t got = ZSTD_decompress(raw, (size_t)pg.unc, pg.body, (size_t)pg.comp);
+            CHECK(!ZSTD_isError(got) && got == (size_t)pg.unc);
+            free(raw);
+            close_file(&f);
+        }
+    }
+}
+
 int main(void)
 {
     test_rle_golden();
@@ -1064,5 +1107,6 @@ int main(void)
     test_zero_rows();
     test_utf8();
     test_footer_hostile();
+    test_zstd_levels();
     return check_done();
 }
