@@ -241,9 +241,11 @@ static int write_config(struct demo *d)
             "memory = 16M\n"
             "[limits]\n"
             "memory = 128M\n"
-            "flush_rows = 500000\n"
+            /* Commits of 10,000 rows: several snapshots, and later versions of an id
+             * replacing earlier ones with equality deletes, as a live stream has them. */
+            "flush_rows = 10000\n"
             "flush_bytes = 48M\n"
-            "flush_every = 5s\n"
+            "flush_every = 2s\n"
             "[agent]\n"
             "state_dir = %s/state\n"
             "shutdown_timeout = 30s\n"
