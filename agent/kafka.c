@@ -17,12 +17,12 @@
 
 #include "log.h"
 
-/* floe's defaults for librdkafka's buffers; rdkafka.<name> overrides them. The pre-fetch
- * queue is what bounds the consume rate: librdkafka 2.0 stops fetching when the queue holds
- * queued.max.messages.kbytes and looks again only on its broker thread's next wake-up (up to
- * about a second later), so each wake-up moves at most one queue's worth. Measured with
- * tools/bench/pipeline (170-byte records): 4 MiB ~35,000 records/s, 16 MiB ~130,000/s.
- * queued.min.messages is raised so that the byte cap, not a count, decides. */
+/* floe's defaults for librdkafka's buffers; rdkafka.<name> overrides them. librdkafka 2.0
+ * stops fetching when the pre-fetch queue holds queued.max.messages.kbytes and looks again only
+ * on its broker thread's next wake-up (up to about a second later); the refill nudge (kafka.h)
+ * wakes it as soon as the queue is drained, so the queue only needs to cover a commit, during
+ * which the drain is held. queued.min.messages is raised so that the byte cap, not a count,
+ * decides. */
 static const char *const defaults[][2] = {
     {"queued.max.messages.kbytes", "16384"},
     {"queued.min.messages", "1000000"},
@@ -36,6 +36,8 @@ static const char *const defaults[][2] = {
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 static void on_ready(struct floe_rdkq *q);
+static void on_nudge(uv_timer_t *t);
+static void forget_taken(struct floe_kafka *k);
 static void on_idle(uv_idle_t *h);
 static void drain(struct floe_kafka *k);
 
@@ -47,6 +49,17 @@ static void log_error(struct floe_rdkq *q, int code, bool fatal, const char *wha
     FLOE_LOG(fatal ? FLOE_LOG_ERROR : FLOE_LOG_WARN, "kafka",
              "%s\terror=\"%s\" code=%d left_out=%" PRIu64, fatal ? "fatal error" : "broker error",
              what, code, left_out);
+}
+
+/* A numeric property of rk's configuration, or 0 if it cannot be read. */
+static uint64_t conf_u64(rd_kafka_t *rk, const char *name)
+{
+    char buf[32];
+    size_t len = sizeof(buf);
+    if (rd_kafka_conf_get(rd_kafka_conf(rk), name, buf, &len) != RD_KAFKA_CONF_OK) {
+        return 0;
+    }
+    return strtoull(buf, NULL, 10);
 }
 
 int floe_kafka_open(struct floe_kafka *k, uv_loop_t *loop, const struct floe_config *cfg,
@@ -82,6 +95,8 @@ int floe_kafka_open(struct floe_kafka *k, uv_loop_t *loop, const struct floe_con
         goto fail;
     }
     k->cooperative = strcmp(rd_kafka_rebalance_protocol(k->rk), "COOPERATIVE") == 0;
+    k->nudge_bytes = conf_u64(k->rk, "queued.max.messages.kbytes") * 1024 / 2;
+    k->nudge_msgs = conf_u64(k->rk, "queued.min.messages") / 2;
     if ((rc = floe_rdkq_start(&k->rq, on_ready, err, cap)) < 0) {
         goto fail;
     }
@@ -98,6 +113,9 @@ int floe_kafka_open(struct floe_kafka *k, uv_loop_t *loop, const struct floe_con
         rc = -EIO;
         goto fail_handles;
     }
+    uv_timer_init(loop, &k->nudge);
+    k->open_handles++;
+    k->nudge.data = k;
     /* Events may already be queued (the pipe only tells about an empty queue filling up). */
     uv_idle_start(&k->idle, on_idle);
     k->idle_active = true;
@@ -157,6 +175,7 @@ static void rebalance(struct floe_kafka *k, rd_kafka_event_t *ev)
     } else {
         report(k, err, false, rd_kafka_err2str(err));
         rd_kafka_assign(k->rk, NULL);
+        forget_taken(k);
     }
 }
 
@@ -205,6 +224,88 @@ static void idle_start(struct floe_kafka *k)
 
 static void finish_close(struct floe_kafka *k);
 
+/* The drain found the queue empty: if a queue's worth may have filled it since the last
+ * nudge, look again in FLOE_KAFKA_NUDGE_MS (kafka.h, "The refill nudge"). */
+static void nudge_arm(struct floe_kafka *k)
+{
+    if (k->nudge_armed || k->state != FLOE_KAFKA_RUNNING ||
+        (k->taken_bytes < k->nudge_bytes && k->taken_msgs < k->nudge_msgs)) {
+        return;
+    }
+    uv_timer_start(&k->nudge, on_nudge, FLOE_KAFKA_NUDGE_MS, 0);
+    k->nudge_armed = true;
+}
+
+/* Notes the offset after a message taken from partition id (no nudge for it if the table
+ * cannot grow). */
+static void note_taken(struct floe_kafka *k, int32_t id, int64_t next)
+{
+    if (id < 0) {
+        return;
+    }
+    if ((size_t)id >= k->next_cap) {
+        size_t cap = k->next_cap ? k->next_cap : 64;
+        while (cap <= (size_t)id) {
+            cap *= 2;
+        }
+        int64_t *n = realloc(k->next, cap * sizeof(*n));
+        if (!n) {
+            return;
+        }
+        for (size_t i = k->next_cap; i < cap; i++) {
+            n[i] = -1;
+        }
+        k->next = n;
+        k->next_cap = cap;
+    }
+    k->next[id] = next;
+}
+
+/* The assignment changed or restarts: what was taken says nothing of where fetching is. */
+static void forget_taken(struct floe_kafka *k)
+{
+    for (size_t i = 0; i < k->next_cap; i++) {
+        k->next[i] = -1;
+    }
+}
+
+/* Still empty: seek every assigned partition with a known position to that position, which
+ * drops nothing (the queue is empty) and wakes the broker threads. */
+static void on_nudge(uv_timer_t *t)
+{
+    struct floe_kafka *k = t->data;
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    k->nudge_armed = false;
+    if (k->state != FLOE_KAFKA_RUNNING || k->paused || k->ev ||
+        rd_kafka_queue_length(k->rq.queue) > 0) {
+        return; /* the drain goes on; it arms the nudge again when the queue is empty */
+    }
+    if (rd_kafka_assignment(k->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR || !parts) {
+        return;
+    }
+    /* Offsets from what was taken, not rd_kafka_position(): after floe_kafka_assign restarts
+     * a partition at an earlier offset, the consumer's position can still be the old one. */
+    rd_kafka_topic_partition_list_t *seek = rd_kafka_topic_partition_list_new(parts->cnt);
+    for (int i = 0; i < parts->cnt; i++) {
+        int32_t id = parts->elems[i].partition;
+        if (id >= 0 && (size_t)id < k->next_cap && k->next[id] >= 0) {
+            rd_kafka_topic_partition_list_add(seek, parts->elems[i].topic, id)->offset =
+                k->next[id];
+        }
+    }
+    if (seek->cnt > 0) {
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(k->rk, seek, 0);
+        if (e) {
+            FLOE_DEBUG("kafka", "refill nudge failed\terror=\"%s\"", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
+        k->nudges++;
+        k->taken_bytes = k->taken_msgs = 0;
+    }
+    rd_kafka_topic_partition_list_destroy(seek);
+    rd_kafka_topic_partition_list_destroy(parts);
+}
+
 static void drain(struct floe_kafka *k)
 {
     int budget = FLOE_KAFKA_SLICE;
@@ -214,6 +315,7 @@ static void drain(struct floe_kafka *k)
             if (!ev) {
                 if (k->state != FLOE_KAFKA_CLOSING) {
                     idle_stop(k); /* the pipe says when more comes */
+                    nudge_arm(k);
                 }
                 break; /* closing: the idle handle polls until the consumer has closed */
             }
@@ -238,6 +340,9 @@ static void drain(struct floe_kafka *k)
                     return; /* handed again after the resume */
                 }
                 k->messages++;
+                k->taken_msgs++;
+                k->taken_bytes += m->len + m->key_len;
+                note_taken(k, m->partition, m->offset + 1);
             }
             k->msg = rd_kafka_event_message_next(k->ev);
         }
@@ -273,6 +378,7 @@ int floe_kafka_assign(struct floe_kafka *k, const rd_kafka_topic_partition_list_
     if (k->cooperative && k->state != FLOE_KAFKA_RUNNING) {
         return -EIO;
     }
+    forget_taken(k);
     if (k->cooperative) {
         rd_kafka_error_t *e = parts ? rd_kafka_incremental_assign(k->rk, parts) : NULL;
         if (e) {
@@ -310,6 +416,7 @@ void floe_kafka_revoke_done(struct floe_kafka *k)
         rd_kafka_topic_partition_list_destroy(k->revoking);
         k->revoking = NULL;
     }
+    forget_taken(k);
     k->state = FLOE_KAFKA_RUNNING;
     if (!k->paused) {
         idle_start(k);
@@ -397,6 +504,8 @@ static void on_closed(struct floe_rdkq *q)
     }
 }
 
+static void on_nudge_closed(uv_handle_t *h);
+
 /* The consumer has left the group: release librdkafka, then the handles. */
 static void finish_close(struct floe_kafka *k)
 {
@@ -408,10 +517,22 @@ static void finish_close(struct floe_kafka *k)
     }
     rd_kafka_destroy(k->rk);
     k->rk = NULL;
+    free(k->next);
+    k->next = NULL;
+    k->next_cap = 0;
     k->state = FLOE_KAFKA_CLOSED;
     k->idle_active = false;
-    FLOE_INFO("kafka", "consumer closed\tmessages=%" PRIu64 " errors=%" PRIu64, k->messages,
-              k->rq.errors);
+    k->nudge_armed = false;
+    FLOE_INFO("kafka", "consumer closed\tmessages=%" PRIu64 " errors=%" PRIu64 " nudges=%" PRIu64,
+              k->messages, k->rq.errors, k->nudges);
+    /* The timer first, then the pipe's poll and the idle handle together: the owner hears
+     * once all three have closed. */
+    uv_close((uv_handle_t *)&k->nudge, on_nudge_closed);
+}
+
+static void on_nudge_closed(uv_handle_t *h)
+{
+    struct floe_kafka *k = h->data;
     floe_rdkq_close(&k->rq, (uv_handle_t *)&k->idle, on_closed);
 }
 
@@ -451,5 +572,8 @@ void floe_kafka_abandon(struct floe_kafka *k)
     }
     rd_kafka_destroy_flags(k->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     k->rk = NULL;
+    free(k->next);
+    k->next = NULL;
+    k->next_cap = 0;
     k->state = FLOE_KAFKA_CLOSED;
 }

@@ -26,6 +26,17 @@
  * 4M, max.partition.fetch.bytes 1M, receive.message.max.bytes 5M — about 24 MiB in the worst
  * case, outside limits.memory (README "Running the pipeline"; kafka.c says why 16 MiB).
  *
+ * The refill nudge: librdkafka 2.0 stops fetching once its pre-fetch queue holds
+ * queued.max.messages.kbytes (or queued.min.messages) and decides again only when its broker
+ * thread next wakes up — up to a second later, with nothing else to wake it. So when the drain
+ * has emptied the queue after taking at least half a queue's worth since the last nudge, and
+ * the queue is still empty FLOE_KAFKA_NUDGE_MS later, every assigned partition from which a
+ * message was taken since its assignment is sought to the offset after that message
+ * (rd_kafka_seek_partitions, asynchronous): the queue is empty, so nothing is dropped, and the
+ * seek wakes the broker threads, which fetch at once. A
+ * fetch in flight at that moment is discarded and made again; that is the price, at most once
+ * per queue's worth. A stream that never fills the queue is never nudged.
+ *
  * Broker errors are logged at most once per FLOE_KAFKA_ERROR_EVERY_MS for each error code
  * (the next line counts those left out); librdkafka reconnects on its own.
  */
@@ -42,6 +53,7 @@
 #include "rdkq.h"
 
 #define FLOE_KAFKA_SLICE 512
+#define FLOE_KAFKA_NUDGE_MS 5 /* how long the queue stays empty before a nudge */
 #define FLOE_KAFKA_ERROR_EVERY_MS FLOE_RDKQ_ERROR_EVERY_MS
 
 /* What the owner's message callback did with a message. */
@@ -78,12 +90,14 @@ struct floe_kafka {
     struct floe_rdkq rq; /* the consumer queue (the main queue is forwarded to it) on the loop,
                           * and the error rate limit */
     uv_idle_t idle;
+    uv_timer_t nudge; /* the refill nudge (above) */
     int open_handles;
     enum floe_kafka_state state;
     bool paused;                               /* by the owner: not draining */
     bool fetch_paused;                         /* …and the assignment's fetchers paused */
     bool idle_active;                          /* a drain is continued by the idle handle */
     bool cooperative;                          /* the group's rebalance protocol */
+    bool nudge_armed;                          /* the nudge timer runs */
     rd_kafka_event_t *ev;                      /* the fetch event being handed out, or NULL */
     const rd_kafka_message_t *msg;             /* its next message, not yet taken (held), or NULL */
     rd_kafka_topic_partition_list_t *revoking; /* partitions being revoked (owned) */
@@ -92,6 +106,15 @@ struct floe_kafka {
     floe_kafka_closed_fn closed_cb;
     void *closed_ctx;
     uint64_t messages; /* handed to the owner and taken; errors: rq.errors */
+    /* Taken since the last nudge, and the amounts past which librdkafka may have stopped
+     * fetching (half of queued.max.messages.kbytes and of queued.min.messages). */
+    uint64_t taken_bytes, taken_msgs;
+    uint64_t nudge_bytes, nudge_msgs;
+    uint64_t nudges; /* nudges made */
+    /* By partition id: the offset after the last message taken since the partition was last
+     * (re)assigned, or -1; what a nudge seeks to. Grown as partition ids appear (owned). */
+    int64_t *next;
+    size_t next_cap;
 };
 
 /* floe_kafka_open(k, loop, cfg, h, ctx, err, cap): creates the consumer for cfg's [kafka]

@@ -640,9 +640,10 @@ static enum floe_kafka_verdict on_message(void *ctx, const rd_kafka_message_t *m
     if (rc == -ENOSPC) {
         bool files = p->up.pdata.n + p->up.pdels.n + p->up.pglobs.n > 0;
         if (floe_upsert_rows(&p->up) > 0 || files) {
-            /* Full: commit, then take this message again. */
+            /* Full: commit, then take this message again. Held, not paused: the commit
+             * follows at once (see start_flush). */
             p->held = true;
-            floe_kafka_pause(&p->kafka);
+            floe_kafka_hold(&p->kafka);
             advance(p);
             return FLOE_KAFKA_HOLD;
         }
