@@ -19,6 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <stdatomic.h>
+#include <uv.h>
+
 #include "fsutil.h"
 #include "log.h"
 #include "store.h"
@@ -316,7 +319,10 @@ static int writer_init(struct floe_table_writer *w, struct floe_table *t,
     }
     w->kv.key = "iceberg.schema";
     w->kv.value = w->schema_json;
-    w->opt.row_group_bytes = row_group_bytes;
+    /* Encoding threads: a global delete writer has one partition, so one workspace. */
+    unsigned cores = uv_available_parallelism();
+    w->nws = global || cores < 2 ? 1 : FLOE_TABLE_ENCODE_THREADS;
+    w->opt.row_group_bytes = row_group_bytes / (size_t)w->nws;
     w->opt.max_row_groups = 1u << 16;
     w->opt.created_by = "floe " FLOE_VERSION;
     w->opt.kv = &w->kv;
@@ -325,8 +331,12 @@ static int writer_init(struct floe_table_writer *w, struct floe_table *t,
     if (rc < 0) {
         return fail(t, "cannot size the Parquet writer: %s", strerror(-rc));
     }
-    w->ws = aligned_alloc(64, (w->ws_size + 63) & ~(size_t)63);
-    if (!w->ws || floe_random(w->run_id, sizeof(w->run_id)) < 0) {
+    for (int k = 0; k < w->nws; k++) {
+        if (!(w->ws[k] = aligned_alloc(64, (w->ws_size + 63) & ~(size_t)63))) {
+            return -ENOMEM;
+        }
+    }
+    if (floe_random(w->run_id, sizeof(w->run_id)) < 0) {
         return -ENOMEM;
     }
     return 0;
@@ -352,9 +362,11 @@ int floe_table_writer_init_global_deletes(struct floe_table_writer *w, struct fl
 
 void floe_table_writer_free(struct floe_table_writer *w)
 {
-    free(w->ws);
+    for (int k = 0; k < FLOE_TABLE_ENCODE_THREADS; k++) {
+        free(w->ws[k]);
+        w->ws[k] = NULL;
+    }
     free(w->schema_json);
-    w->ws = NULL;
     w->schema_json = NULL;
 }
 
@@ -467,42 +479,60 @@ static int keep_file(struct floe_table_file *f, struct pq_writer *pw, uint32_t n
     return 0;
 }
 
-/* Writes one partition's rows to a new file; on success the file is appended to pending. */
-static int write_partition(struct floe_table_writer *w, const struct floe_batch *b, uint32_t i,
-                           struct floe_table_pending *pending)
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int werr(char *err, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, cap, fmt, ap);
+    va_end(ap);
+    return -EINVAL;
+}
+
+/* Writes partition i of b to a new file numbered seq, with workspace ws; any encoding thread
+ * may run it (it reads w and b, writes only *f and err). On success *has says whether a file
+ * was written (not when every row of the partition was replaced) and *f holds it, path
+ * owned. On failure the reason is in err[0..cap) and nothing is left behind. */
+static int write_file(const struct floe_table_writer *w, void *ws, const struct floe_batch *b,
+                      uint32_t i, uint32_t seq, struct floe_table_file *f, bool *has, char *err,
+                      size_t cap)
 {
     struct floe_table *t = w->table;
     const struct ice_value *values;
     uint64_t rows;
     char ppath[2048] = "", dir[4096], uuid[37];
     size_t plen = 0;
+    *has = false;
     floe_batch_partition(b, i, &values, &rows);
     if (rows == 0) {
         return 0; /* every row of it was replaced by a newer one */
     }
     struct ice_partition_field fields[FLOE_PARTITION_FIELDS_MAX];
-    for (int f = 0; f < w->spec.nfields; f++) {
+    for (int k = 0; k < w->spec.nfields; k++) {
         struct ice_type result;
-        fields[f].name = w->spec.fields[f].name;
-        floe_partition_transform(&w->spec.fields[f], &w->bound, &fields[f].transform, &result);
+        fields[k].name = w->spec.fields[k].name;
+        floe_partition_transform(&w->spec.fields[k], &w->bound, &fields[k].transform, &result);
     }
     if (w->spec.nfields > 0 &&
         ice_partition_path(fields, values, (size_t)w->spec.nfields, ppath, sizeof(ppath),
                            &plen) < 0) {
-        return fail(t, "partition path longer than %zu bytes", sizeof(ppath));
+        return werr(err, cap, "partition path longer than %zu bytes", sizeof(ppath));
     }
     int dlen = snprintf(dir, sizeof(dir), "%s/data%s%s", t->cat->table_dir, plen ? "/" : "",
                         ppath);
     if (dlen < 0 || (size_t)dlen >= sizeof(dir)) {
-        return fail(t, "data directory path longer than %zu bytes", sizeof(dir) - 1);
+        return werr(err, cap, "data directory path longer than %zu bytes", sizeof(dir) - 1);
     }
     /* A partition value is a directory name: the file system allows 255 bytes. */
     for (const char *seg = ppath; plen && *seg;) {
         const char *slash = strchr(seg, '/');
         size_t seglen = slash ? (size_t)(slash - seg) : strlen(seg);
         if (seglen > 255) {
-            return fail(t, "partition path segment longer than 255 bytes (%.60s...): a partition "
-                           "value too long for a directory name",
+            return werr(err, cap,
+                        "partition path segment longer than 255 bytes (%.60s...): a partition "
+                        "value too long for a directory name",
                         seg);
         }
         seg += seglen + (slash != NULL);
@@ -510,27 +540,27 @@ static int write_partition(struct floe_table_writer *w, const struct floe_batch 
     uuid_text(w->run_id, uuid);
     size_t path_cap = strlen(dir) + 80;
     char *path = malloc(path_cap);
-    char err[512] = "";
+    char serr[512] = "";
     if (!path) {
         return -ENOMEM;
     }
-    int plen_out = snprintf(path, path_cap, "%s/00000-0-%s-%05u%s.parquet", dir, uuid, ++w->seq,
+    int plen_out = snprintf(path, path_cap, "%s/00000-0-%s-%05u%s.parquet", dir, uuid, seq,
                             w->deletes ? "-deletes" : "");
     if (plen_out < 0 || (size_t)plen_out >= path_cap) {
         free(path);
-        return fail(t, "data file path too long under %s", dir);
+        return werr(err, cap, "data file path too long under %s", dir);
     }
     /* Local: created in place (O_EXCL) with its directories; S3: spooled, uploaded at close.
      * Not fsynced one by one: the commit syncs the file system once before it publishes. */
     struct floe_store_writer *out = NULL;
-    int rc = floe_store_writer_open(t->store, path, 0, &out, err, sizeof(err));
+    int rc = floe_store_writer_open(t->store, path, 0, &out, serr, sizeof(serr));
     if (rc < 0) {
-        fail(t, "%s", err[0] ? err : strerror(-rc));
+        werr(err, cap, "%s", serr[0] ? serr : strerror(-rc));
         free(path);
         return rc;
     }
     struct pq_writer *pw = NULL;
-    rc = pq_writer_init(w->cols, (uint32_t)w->nfile_cols, &w->opt, w->ws, w->ws_size,
+    rc = pq_writer_init(w->cols, (uint32_t)w->nfile_cols, &w->opt, ws, w->ws_size,
                         floe_store_writer_sink, out, &pw);
     if (rc == 0) {
         rc = w->deletes ? floe_batch_write_columns(b, i, pw, &w->key_col, 1)
@@ -541,63 +571,145 @@ static int write_partition(struct floe_table_writer *w, const struct floe_batch 
     }
     if (rc < 0) {
         floe_store_writer_abort(out);
-        fail(t, "writing %s: %s", path, strerror(-rc));
+        werr(err, cap, "writing %s: %s", path, strerror(-rc));
         free(path);
         return rc;
     }
-    if ((rc = floe_store_writer_close(out, err, sizeof(err))) < 0) {
-        fail(t, "writing %s: %s", path, err[0] ? err : strerror(-rc));
+    if ((rc = floe_store_writer_close(out, serr, sizeof(serr))) < 0) {
+        werr(err, cap, "writing %s: %s", path, serr[0] ? serr : strerror(-rc));
         free(path);
         return rc;
     }
-    if (pending->n == pending->cap) {
-        size_t cap = pending->cap ? pending->cap * 2 : 16;
-        struct floe_table_file *grown = realloc(pending->files, cap * sizeof(*grown));
-        if (!grown) {
-            rc = -ENOMEM;
-        } else {
-            pending->files = grown;
-            pending->cap = cap;
-        }
-    }
-    if (rc == 0) {
-        rc = keep_file(&pending->files[pending->n], pw, (uint32_t)w->nfile_cols, values,
-                       w->spec.nfields, path, w->deletes ? w->key_id : 0);
-    }
+    rc = keep_file(f, pw, (uint32_t)w->nfile_cols, values, w->spec.nfields, path,
+                   w->deletes ? w->key_id : 0);
     if (rc < 0) {
         const char *one = path;
-        fail(t, "writing %s: %s", path, strerror(-rc));
-        floe_store_delete(t->store, &one, 1, NULL, err, sizeof(err));
+        werr(err, cap, "writing %s: %s", path, strerror(-rc));
+        floe_store_delete(t->store, &one, 1, NULL, serr, sizeof(serr));
         free(path);
         return rc;
     }
-    pending->store = t->store;
-    pending->rows += rows;
-    pending->bytes += (uint64_t)pending->files[pending->n].df.file_size_in_bytes;
-    pending->n++;
+    *has = true;
     return 0;
+}
+
+/* A batch being encoded: partitions are taken in turn by the encoding threads. */
+struct encode_job {
+    const struct floe_table_writer *w;
+    const struct floe_batch *b;
+    uint32_t n, seq0;
+    struct floe_table_file *files; /* [n], by partition */
+    bool *has;                     /* [n] */
+    atomic_uint next;              /* the next partition to take */
+    atomic_bool stop;              /* a thread failed: the others stop taking */
+};
+
+struct encode_thread {
+    struct encode_job *job;
+    void *ws;
+    uv_thread_t tid;
+    int rc;
+    char err[512];
+};
+
+static void encode_run(void *arg)
+{
+    struct encode_thread *th = arg;
+    struct encode_job *j = th->job;
+    while (!atomic_load(&j->stop)) {
+        unsigned i = atomic_fetch_add(&j->next, 1);
+        if (i >= j->n) {
+            break;
+        }
+        th->rc = write_file(j->w, th->ws, j->b, i, j->seq0 + i, &j->files[i], &j->has[i],
+                            th->err, sizeof(th->err));
+        if (th->rc < 0) {
+            atomic_store(&j->stop, true);
+            break;
+        }
+    }
 }
 
 int floe_table_write_batch(struct floe_table_writer *w, const struct floe_batch *b,
                            struct floe_table_pending *pending)
 {
-    w->table->err[0] = '\0';
-    size_t before = pending->n;
-    uint64_t rows = pending->rows, bytes = pending->bytes;
-    for (uint32_t i = 0; i < floe_batch_partitions(b); i++) {
-        int rc = write_partition(w, b, i, pending);
-        if (rc < 0) {
-            remove_files(pending, before, pending->n);
-            for (size_t k = before; k < pending->n; k++) {
-                table_file_free(&pending->files[k]);
-            }
-            pending->n = before;
-            pending->rows = rows;
-            pending->bytes = bytes;
-            return rc;
+    struct floe_table *t = w->table;
+    uint32_t n = floe_batch_partitions(b);
+    struct encode_job job = {.w = w, .b = b, .n = n, .seq0 = w->seq + 1};
+    struct encode_thread th[FLOE_TABLE_ENCODE_THREADS];
+    int nth = floe_store_is_local(t->store) ? w->nws : 1, rc = 0;
+    t->err[0] = '\0';
+    if (n == 0) {
+        return 0;
+    }
+    nth = (uint32_t)nth > n ? (int)n : nth;
+    if (pending->cap - pending->n < n) {
+        size_t cap = pending->n + n < 16 ? 16 : pending->n + n;
+        struct floe_table_file *grown = realloc(pending->files, cap * sizeof(*grown));
+        if (!grown) {
+            fail(t, "out of memory");
+            return -ENOMEM;
+        }
+        pending->files = grown;
+        pending->cap = cap;
+    }
+    job.files = calloc(n, sizeof(*job.files));
+    job.has = calloc(n, sizeof(*job.has));
+    if (!job.files || !job.has) {
+        free(job.files);
+        free(job.has);
+        fail(t, "out of memory");
+        return -ENOMEM;
+    }
+    w->seq += n;
+    atomic_init(&job.next, 0);
+    atomic_init(&job.stop, false);
+    for (int k = 0; k < nth; k++) {
+        th[k] = (struct encode_thread){.job = &job, .ws = w->ws[k]};
+    }
+    /* Helpers first, then this thread takes its share; a helper that cannot start leaves
+     * its share to the others. */
+    for (int k = 1; k < nth; k++) {
+        if (uv_thread_create(&th[k].tid, encode_run, &th[k]) != 0) {
+            th[k].job = NULL;
         }
     }
-    return 0;
+    encode_run(&th[0]);
+    for (int k = 1; k < nth; k++) {
+        if (th[k].job) {
+            uv_thread_join(&th[k].tid);
+        }
+    }
+    for (int k = 0; k < nth && rc == 0; k++) {
+        if (th[k].job && th[k].rc < 0) {
+            rc = th[k].rc;
+            snprintf(t->err, sizeof(t->err), "%s", th[k].err[0] ? th[k].err : strerror(-rc));
+        }
+    }
+    /* In partition order, so the files of a batch are listed as a sequential write would. */
+    size_t before = pending->n;
+    for (uint32_t i = 0; i < n; i++) {
+        if (job.has[i]) {
+            pending->files[pending->n++] = job.files[i];
+        }
+    }
+    if (rc < 0) {
+        pending->store = t->store;
+        remove_files(pending, before, pending->n);
+        for (size_t k = before; k < pending->n; k++) {
+            table_file_free(&pending->files[k]);
+        }
+        pending->n = before;
+    } else {
+        for (size_t k = before; k < pending->n; k++) {
+            pending->rows += (uint64_t)pending->files[k].df.record_count;
+            pending->bytes += (uint64_t)pending->files[k].df.file_size_in_bytes;
+        }
+        pending->store = t->store;
+    }
+    free(job.files);
+    free(job.has);
+    return rc;
 }
 
 /* ---- the append commit ------------------------------------------------------------------ */

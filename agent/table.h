@@ -111,7 +111,14 @@ int floe_table_expire(struct floe_table *t, int keep_last, int64_t max_age_ms, s
 void floe_table_close(struct floe_table *t);
 
 /* Writing data files: a writer binds the config's columns to the table's schema and owns the
- * Parquet workspace, allocated once. */
+ * Parquet workspaces, allocated once.
+ *
+ * A batch's partitions are independent files, so on a local store they are encoded by up to
+ * FLOE_TABLE_ENCODE_THREADS threads at once (no more than the machine's cores): the calling
+ * thread and short-lived helpers, each with its own workspace, taking partitions in turn. The
+ * row-group budget is divided among the workspaces, so memory stays what the caller gave. On
+ * S3 the files are uploaded as they close, one at a time, through the store's one client. */
+#define FLOE_TABLE_ENCODE_THREADS 2
 struct floe_table_writer {
     struct floe_table *table;
     struct floe_schema bound;      /* config columns with the table's field ids */
@@ -121,8 +128,9 @@ struct floe_table_writer {
     struct pq_options opt;
     char *schema_json;
     struct pq_kv kv; /* iceberg.schema = schema_json, for the files' metadata */
-    void *ws;
+    void *ws[FLOE_TABLE_ENCODE_THREADS]; /* one Parquet workspace per encoding thread */
     size_t ws_size;
+    int nws;
     uint32_t seq; /* file counter for names */
     uint8_t run_id[16];
     bool deletes;      /* writes equality-delete files on the key */
