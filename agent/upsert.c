@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include "fsutil.h"
 #include "log.h"
@@ -406,6 +407,41 @@ static int write_batch(struct floe_upsert *u, struct floe_table_writer *w, struc
     return 0;
 }
 
+/* The hash state saved on a thread of its own while the batches are encoded: the hash is
+ * not changed until it is joined (the loop's thread is held for the commit, and the
+ * generation moves on only after the join). */
+struct state_save {
+    const struct floe_upsert *u;
+    const char *commit_id;
+    uv_thread_t tid;
+    bool active;  /* a save was made or is being made */
+    bool started; /* …on its own thread, not joined yet */
+    int rc;
+};
+
+static void save_run(void *arg)
+{
+    struct state_save *s = arg;
+    s->rc = floe_dedup_save(&s->u->dedup, s->u->pending_path, s->u->identity, s->commit_id);
+}
+
+/* Joins the save; true when the pending state was written. */
+static bool save_join(struct floe_upsert *u, struct state_save *s)
+{
+    if (!s->active) {
+        return false;
+    }
+    if (s->started) {
+        uv_thread_join(&s->tid);
+        s->started = false;
+    }
+    if (s->rc < 0) {
+        FLOE_WARN("dedup", "cannot save the dedup state (%s)\tfile=\"%s\"", strerror(-s->rc),
+                  u->pending_path);
+    }
+    return s->rc == 0;
+}
+
 int floe_upsert_commit(struct floe_upsert *u, const struct floe_meta_kv *summary, size_t n,
                        int64_t *snapshot_id)
 {
@@ -413,39 +449,49 @@ int floe_upsert_commit(struct floe_upsert *u, const struct floe_meta_kv *summary
     int rc;
     *snapshot_id = -1;
     u->err[0] = '\0';
-    rc = write_batch(u, &u->data_w, u->data, &u->pdata);
-    if (u->keyed) {
-        floe_dedup_next_generation(&u->dedup); /* the batch's refs are gone (or soon will be) */
-    }
-    if (rc < 0 || (rc = write_batch(u, &u->del_w, u->dels, &u->pdels)) < 0 ||
-        (rc = write_batch(u, &u->glob_w, u->globs, &u->pglobs)) < 0) {
-        return rc;
-    }
-    if (u->pdata.n + u->pdels.n + u->pglobs.n == 0) {
-        return 0;
-    }
     if (floe_uuid_random(commit_id) < 0) {
         return fail(u, -EIO, "no random bytes for the commit id");
     }
+    /* The state that matches this commit, saved before it lands: if floe stops right after
+     * the commit, the next start finds it (load_state). Written meanwhile by its own thread,
+     * or here if none can start. */
+    struct state_save save = {.u = u, .commit_id = commit_id};
+    if (u->keyed && u->pending_path &&
+        (floe_upsert_rows(u) > 0 || u->pdata.n + u->pdels.n + u->pglobs.n > 0)) {
+        save.active = true;
+        save.started = uv_thread_create(&save.tid, save_run, &save) == 0;
+        if (!save.started) {
+            save_run(&save);
+        }
+    }
+    rc = write_batch(u, &u->data_w, u->data, &u->pdata);
+    if (rc == 0) {
+        rc = write_batch(u, &u->del_w, u->dels, &u->pdels);
+    }
+    if (rc == 0) {
+        rc = write_batch(u, &u->glob_w, u->globs, &u->pglobs);
+    }
+    bool saved = save_join(u, &save);
+    if (u->keyed) {
+        floe_dedup_next_generation(&u->dedup); /* the batch's refs are gone (or soon will be) */
+    }
+    if (rc < 0 || u->pdata.n + u->pdels.n + u->pglobs.n == 0) {
+        if (saved) {
+            unlink(u->pending_path);
+        }
+        return rc;
+    }
     struct floe_meta_kv *all = malloc((n + 1) * sizeof(*all));
     if (!all) {
+        if (saved) {
+            unlink(u->pending_path);
+        }
         return fail(u, -ENOMEM, "out of memory");
     }
     if (n) {
         memcpy(all, summary, n * sizeof(*all));
     }
     all[n] = (struct floe_meta_kv){"floe.commit-id", commit_id};
-    /* The state that matches this commit, saved before it: if floe stops right after the
-     * commit lands, the next start finds it (load_state). */
-    bool saved = false;
-    if (u->keyed && u->pending_path) {
-        rc = floe_dedup_save(&u->dedup, u->pending_path, u->identity, commit_id);
-        saved = rc == 0;
-        if (rc < 0) {
-            FLOE_WARN("dedup", "cannot save the dedup state (%s)\tfile=\"%s\"", strerror(-rc),
-                      u->pending_path);
-        }
-    }
     size_t files = u->pdata.n, dels = u->pdels.n + u->pglobs.n;
     int64_t parent = u->table->meta->current_snapshot_id;
     rc = floe_table_commit(u->table, &u->pdata, &u->pdels, &u->pglobs, all, n + 1, snapshot_id);
