@@ -37,6 +37,14 @@ struct floe_batch {
     uint64_t rows;
 };
 
+/* A hint to fetch the cache lines of the row at p: a flush walks a partition's chain, whose
+ * rows lie far apart in the arena, so the next row is fetched while this one is written. */
+#if defined(__GNUC__)
+#define PREFETCH_ROW(p) (__builtin_prefetch(p), __builtin_prefetch((const uint8_t *)(p) + 64))
+#else
+#define PREFETCH_ROW(p) ((void)(p))
+#endif
+
 static size_t align8(size_t n)
 {
     return (n + 7) & ~(size_t)7;
@@ -491,10 +499,14 @@ int floe_batch_write_columns(const struct floe_batch *b, uint32_t i, struct pq_w
     }
     for (uint32_t off8 = b->parts[i].head; off8;) {
         const uint8_t *r = b->arena + (size_t)off8 * 8;
-        uint32_t part;
+        uint32_t part, next8;
+        memcpy(&next8, r, 4);
+        if (next8) {
+            PREFETCH_ROW(b->arena + (size_t)next8 * 8);
+        }
         memcpy(&part, r + 4, 4);
         if (part & ROW_REMOVED) {
-            memcpy(&off8, r, 4);
+            off8 = next8;
             continue;
         }
         const uint8_t *bitmap = r + 8;
@@ -562,7 +574,7 @@ int floe_batch_write_columns(const struct floe_batch *b, uint32_t i, struct pq_w
         if (rc < 0) {
             return rc;
         }
-        memcpy(&off8, r, 4);
+        off8 = next8;
     }
     return 0;
 }
