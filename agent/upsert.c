@@ -133,10 +133,14 @@ int floe_upsert_init(struct floe_upsert *u, const struct floe_config *cfg, struc
     size_t m = memory > SIZE_MAX ? SIZE_MAX : (size_t)memory;
     int rc;
 
-    /* The budget: three eighths for new rows; an eighth per data row group (the Parquet
+    /* The budget: three eighths for new rows; three thirty-seconds for their deletes when
+     * deletes go to the rows' partitions (a delete row, the key and the partition's sources,
+     * is about a third of a users row, and in a stream of updates nearly every new row comes
+     * with one, so both batches fill together); an eighth per data row group (the Parquet
      * workspace is about twice that); a quarter for the metadata of the files a commit writes
      * (about 2.5 KiB per file, a data and a delete file per partition), which bounds the
-     * partitions one batch may hold; small shares for the key-only delete batches. */
+     * partitions one batch may hold; small shares for the global delete batch and the delete
+     * files' row groups. */
     uint32_t max_parts = (uint32_t)(m / 4 / (5 * 1024) < MAX_PARTITIONS ? m / 4 / (5 * 1024)
                                                                           : MAX_PARTITIONS);
     max_parts = max_parts < 16 ? 16 : max_parts;
@@ -173,7 +177,8 @@ int floe_upsert_init(struct floe_upsert *u, const struct floe_config *cfg, struc
         if ((rc = floe_table_writer_init_deletes(&u->del_w, t, cfg, small)) < 0) {
             return fail(u, rc, "%s", rc == -ENOMEM ? "out of memory" : t->err);
         }
-        if ((rc = floe_batch_new(&u->del_w.bound, &u->del_w.spec, small * 2, max_parts,
+        size_t dels = m / 32 * 3 > small * 2 ? m / 32 * 3 : small * 2;
+        if ((rc = floe_batch_new(&u->del_w.bound, &u->del_w.spec, dels, max_parts,
                                  &u->dels)) < 0) {
             return fail(u, rc, "cannot allocate the delete batch (%s)", strerror(-rc));
         }
