@@ -351,6 +351,25 @@ static void conn_connect_next(struct floe_http__conn *c)
     c->connect_busy = true;
 }
 
+/* The name to look up for host: RFC 6761 §6.3 reserves localhost and every name under it for
+ * the loopback, and asks resolvers to answer them so; the system's may not (glibc resolves
+ * "localhost" from /etc/hosts but not "bucket.localhost"), so a name under localhost is looked
+ * up as "localhost" itself. The request keeps its own name for SNI, the certificate check and
+ * the Host header: this is what makes virtual-hosted S3 addressing work against a local server. */
+static const char *lookup_name(const char *host)
+{
+    size_t n = strlen(host);
+    if (n > 0 && host[n - 1] == '.') {
+        n--; /* a fully qualified name */
+    }
+    static const char local[] = ".localhost";
+    size_t k = sizeof(local) - 1;
+    if (n > k && strncasecmp(host + n - k, local, k) == 0) {
+        return "localhost";
+    }
+    return host;
+}
+
 static void on_resolved(uv_getaddrinfo_t *gai, int status, struct addrinfo *res)
 {
     struct floe_http__conn *c = gai->data;
@@ -407,7 +426,8 @@ void floe_http__conn_open(struct floe_http__conn *c, struct floe_http_request *r
     hints.ai_protocol = IPPROTO_TCP;
     snprintf(port, sizeof(port), "%u", (unsigned)c->port);
     c->gai.data = c;
-    int r = uv_getaddrinfo(client->loop, &c->gai, on_resolved, c->host, port, &hints);
+    int r = uv_getaddrinfo(client->loop, &c->gai, on_resolved, lookup_name(c->host), port,
+                           &hints);
     if (r < 0) {
         floe_http__conn_failf(c, FLOE_HTTP_EDNS, r, "cannot resolve %s: %s", c->host,
                               floe_http_strerror(r));

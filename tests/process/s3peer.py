@@ -38,9 +38,11 @@ def free_port():
 class Moto:
     """moto.server over TLS (-c/-k) on a free loopback port."""
 
-    def __init__(self, work, name="moto", log=None):
+    def __init__(self, work, name="moto", log=None, alt=()):
+        """alt: more DNS names for the server's certificate (e.g. "*.localhost" for
+        virtual-hosted addressing)."""
         self.work = work
-        self.ca_file, self.cert, self.key = localhost_pair(work, name)
+        self.ca_file, self.cert, self.key = localhost_pair(work, name, alt=alt)
         self.port = free_port()
         self.endpoint = f"https://localhost:{self.port}"
         self.log_path = log or os.path.join(work, name + ".log")

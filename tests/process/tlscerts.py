@@ -38,14 +38,16 @@ def make_ca(name):
     return cert, key
 
 
-def make_leaf(ca, ca_key, dns, not_before, not_after):
+def make_leaf(ca, ca_key, dns, not_before, not_after, alt=()):
+    """A server certificate for dns (its CN and first subjectAltName) and the names in alt."""
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns)]))
             .issuer_name(ca.subject).public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(not_before).not_valid_after(not_after)
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(dns)]), critical=False)
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.DNSName(n) for n in (dns,) + tuple(alt)]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
                            critical=False)
@@ -71,12 +73,12 @@ def write_pem(path, cert):
     return path
 
 
-def localhost_pair(work, name="server", days=30):
-    """A fresh CA and a DNS:localhost certificate signed by it, written to work/name.crt and
-    work/name.key; returns (ca_path, crt_path, key_path)."""
+def localhost_pair(work, name="server", days=30, alt=()):
+    """A fresh CA and a DNS:localhost certificate signed by it (with the names in alt too),
+    written to work/name.crt and work/name.key; returns (ca_path, crt_path, key_path)."""
     ca, ca_key = make_ca(name + "-ca")
     now = datetime.datetime.now(datetime.timezone.utc)
-    cert, key = make_leaf(ca, ca_key, "localhost", now - DAY, now + days * DAY)
+    cert, key = make_leaf(ca, ca_key, "localhost", now - DAY, now + days * DAY, alt)
     ca_path = write_pem(os.path.join(work, name + "-ca.crt"), ca)
     crt_path = write_pem(os.path.join(work, name + ".crt"), cert)
     key_path = os.path.join(work, name + ".key")
