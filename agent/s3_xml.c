@@ -403,6 +403,23 @@ static int scan_attributes(struct walker *w)
     }
 }
 
+/* Reports the CLOSE of the innermost open element (its content is raw_at, raw_len), then pops
+ * it: its component leaves the path, and closing the root marks the root as done. */
+static int close_element(struct walker *w, bool leaf, size_t raw_at, size_t raw_len)
+{
+    const struct frame *f = &w->st[w->depth - 1];
+    int rc = report(w, FLOE_S3_XML_CLOSE, leaf, raw_at, raw_len);
+    if (rc != 0) {
+        return rc;
+    }
+    w->path_len = f->path_len;
+    w->path[w->path_len] = '\0';
+    if (--w->depth == 0) {
+        w->root_done = true;
+    }
+    return 0;
+}
+
 static int start_tag(struct walker *w)
 {
     if (w->depth == 0 && w->root_done) {
@@ -460,17 +477,7 @@ static int start_tag(struct walker *w)
     if ((rc = report(w, FLOE_S3_XML_OPEN, false, 0, 0)) != 0) {
         return rc;
     }
-    if (empty_tag) {
-        if ((rc = report(w, FLOE_S3_XML_CLOSE, true, w->at, 0)) != 0) {
-            return rc;
-        }
-        w->path_len = f->path_len;
-        w->path[w->path_len] = '\0';
-        if (--w->depth == 0) {
-            w->root_done = true;
-        }
-    }
-    return 0;
+    return empty_tag ? close_element(w, true, w->at, 0) : 0;
 }
 
 static int end_tag(struct walker *w)
@@ -491,17 +498,7 @@ static int end_tag(struct walker *w)
         return -EINVAL;
     }
     w->at++;
-    bool leaf = !f->has_child;
-    int rc = report(w, FLOE_S3_XML_CLOSE, leaf, f->content_at, content_end - f->content_at);
-    if (rc != 0) {
-        return rc;
-    }
-    w->path_len = f->path_len;
-    w->path[w->path_len] = '\0';
-    if (--w->depth == 0) {
-        w->root_done = true;
-    }
-    return 0;
+    return close_element(w, !f->has_child, f->content_at, content_end - f->content_at);
 }
 
 /* Skips a construct from w->at that ends with lit; -EINVAL when it never ends. */
