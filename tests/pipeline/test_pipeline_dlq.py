@@ -115,21 +115,9 @@ def expected(bootstrap, logs):
         for e in read_log(log):
             valid[(e["partition"], e["offset"])] = e["valid"]
     msgs = read_topic(bootstrap, TOPIC)
-    msgs.sort(key=lambda m: (m["partition"], m["offset"]))
-    table, invalid, ends, src = {}, set(), {}, {}
-    for m in msgs:
-        pos = (m["partition"], m["offset"])
-        src[pos] = m
-        ends[m["partition"]] = max(ends.get(m["partition"], 0), m["offset"] + 1)
-        if not valid.get(pos, False):
-            invalid.add(pos)
-            continue
-        j = json.loads(m["payload"])
-        ts = j["signup_ts"]
-        if j["id"] in table and ts <= table[j["id"]][0]:
-            continue
-        table[j["id"]] = (ts, [str(j["id"]), j["name"], j["email"], ts[:23] + "Z", j["age"]])
-    return {k: v[1] for k, v in table.items()}, src, invalid, ends
+    src = {(m["partition"], m["offset"]): m for m in msgs}
+    rows, invalid, ends = tp.latest_rows(msgs, valid)
+    return rows, src, invalid, ends
 
 
 def wait_dead_letters(bootstrap, invalid, timeout=90):
