@@ -433,12 +433,18 @@ def scenario_broker():
               f"{agent.text().count(chr(10))} log lines")
 
 
+def run_scenario(scenarios, doc):
+    """Runs the scenario named by the only argument and finish()es; with no such scenario,
+    prints doc (the usage) and exits 2."""
+    if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
+        print(doc, file=sys.stderr)
+        sys.exit(2)
+    scenarios[sys.argv[1]]()
+    finish()
+
+
 SCENARIOS = {"steady": scenario_steady, "crash": scenario_crash, "reload": scenario_reload,
              "group": scenario_group, "broker": scenario_broker}
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    SCENARIOS[sys.argv[1]]()
-    finish()
+    run_scenario(SCENARIOS, __doc__)

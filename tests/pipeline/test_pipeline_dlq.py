@@ -36,7 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "process"))
 sys.path.insert(0, os.path.join(HERE, "..", "kafka"))
-from floetest import check, finish, tmpdir  # noqa: E402
+from floetest import check, tmpdir  # noqa: E402
 import kafkatest  # noqa: E402
 from kafkatest import MockKafka, read_log  # noqa: E402
 import test_pipeline as tp  # noqa: E402
@@ -298,8 +298,4 @@ def scenario_outage():
 SCENARIOS = {"steady": scenario_steady, "crash": scenario_crash, "outage": scenario_outage}
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    SCENARIOS[sys.argv[1]]()
-    finish()
+    tp.run_scenario(SCENARIOS, __doc__)
