@@ -403,6 +403,23 @@ static int scan_attributes(struct walker *w)
     }
 }
 
+/* Reports the CLOSE of the innermost open element (its content is raw_at, raw_len), then pops
+ * it: its component leaves the path, and closing the root marks the root as done. */
+static int close_element(struct walker *w, bool leaf, size_t raw_at, size_t raw_len)
+{
+    const struct frame *f = &w->st[w->depth - 1];
+    int rc = report(w, FLOE_S3_XML_CLOSE, leaf, raw_at, raw_len);
+    if (rc != 0) {
+        return rc;
+    }
+    w->path_len = f->path_len;
+    w->path[w->path_len] = '\0';
+    if (--w->depth == 0) {
+        w->root_done = true;
+    }
+    return 0;
+}
+
 static int start_tag(struct walker *w)
 {
     if (w->depth == 0 && w->root_done) {
@@ -460,17 +477,7 @@ static int start_tag(struct walker *w)
     if ((rc = report(w, FLOE_S3_XML_OPEN, false, 0, 0)) != 0) {
         return rc;
     }
-    if (empty_tag) {
-        if ((rc = report(w, FLOE_S3_XML_CLOSE, true, w->at, 0)) != 0) {
-            return rc;
-        }
-        w->path_len = f->path_len;
-        w->path[w->path_len] = '\0';
-        if (--w->depth == 0) {
-            w->root_done = true;
-        }
-    }
-    return 0;
+    return empty_tag ? close_element(w, true, w->at, 0) : 0;
 }
 
 static int end_tag(struct walker *w)
@@ -491,17 +498,7 @@ static int end_tag(struct walker *w)
         return -EINVAL;
     }
     w->at++;
-    bool leaf = !f->has_child;
-    int rc = report(w, FLOE_S3_XML_CLOSE, leaf, f->content_at, content_end - f->content_at);
-    if (rc != 0) {
-        return rc;
-    }
-    w->path_len = f->path_len;
-    w->path[w->path_len] = '\0';
-    if (--w->depth == 0) {
-        w->root_done = true;
-    }
-    return 0;
+    return close_element(w, !f->has_child, f->content_at, content_end - f->content_at);
 }
 
 /* Skips a construct from w->at that ends with lit; -EINVAL when it never ends. */
@@ -570,8 +567,29 @@ static bool at_path(const struct floe_s3_xml_node *nd, const char *path)
     return strcmp(nd->path, path) == 0;
 }
 
-static int copy_text(const struct floe_s3_xml_node *nd, char *dst, size_t cap)
+/* Sets *have, failing on a repeated element. */
+static int once(bool *have)
 {
+    if (*have) {
+        return -EINVAL;
+    }
+    *have = true;
+    return 0;
+}
+
+/* Copies the decoded text of the leaf nd into the field dst (cap bytes, NUL-terminated). have,
+ * when not NULL, marks an element that may appear only once: a repeat is -EINVAL. With cut
+ * NULL a value that does not fit is -ENOSPC; otherwise it is truncated at a UTF-8 character
+ * boundary and *cut set. Bad text is -EINVAL. */
+static int copy_field(const struct floe_s3_xml_node *nd, bool *have, char *dst, size_t cap,
+                      bool *cut)
+{
+    if (have && once(have) < 0) {
+        return -EINVAL;
+    }
+    if (cut) {
+        return text_truncated(nd->raw, nd->raw_len, dst, cap, cut);
+    }
     return floe_s3_xml_text(nd->raw, nd->raw_len, dst, cap, NULL);
 }
 
@@ -598,24 +616,16 @@ static int doc_node(struct doc *d, const struct floe_s3_xml_node *nd)
     }
     struct floe_s3_error *e = d->err;
     if (strcmp(nd->name, "Code") == 0) {
-        if (d->have_code) {
-            return -EINVAL;
-        }
-        d->have_code = true;
-        int rc = copy_text(nd, e->code, sizeof(e->code));
+        int rc = copy_field(nd, &d->have_code, e->code, sizeof(e->code), NULL);
         return rc < 0 ? rc : e->code[0] == '\0' ? -EINVAL : 1;
     }
     if (strcmp(nd->name, "Message") == 0) {
-        return text_truncated(nd->raw, nd->raw_len, e->message, sizeof(e->message), &e->truncated) <
-                       0
-                   ? -EINVAL
-                   : 1;
+        int rc = copy_field(nd, NULL, e->message, sizeof(e->message), &e->truncated);
+        return rc < 0 ? -EINVAL : 1;
     }
     if (strcmp(nd->name, "RequestId") == 0) {
-        return text_truncated(nd->raw, nd->raw_len, e->request_id, sizeof(e->request_id),
-                              &e->truncated) < 0
-                   ? -EINVAL
-                   : 1;
+        int rc = copy_field(nd, NULL, e->request_id, sizeof(e->request_id), &e->truncated);
+        return rc < 0 ? -EINVAL : 1;
     }
     return 1;
 }
@@ -686,12 +696,12 @@ static int single_cb(void *arg, const struct floe_s3_xml_node *nd)
         return rc < 0 ? rc : 0;
     }
     if (nd->event == FLOE_S3_XML_CLOSE && nd->leaf && at_path(nd, s->path)) {
-        if (s->have) {
-            return -EINVAL;
+        rc = copy_field(nd, &s->have, s->dst, s->cap, NULL);
+        if (rc < 0) {
+            return rc;
         }
-        s->have = true;
-        rc = floe_s3_xml_text(nd->raw, nd->raw_len, s->dst, s->cap, &s->len);
-        return rc < 0 ? rc : s->len == 0 ? -EINVAL : 0;
+        s->len = strlen(s->dst); /* decoded text has no NUL (floe_s3_xml_text refuses it) */
+        return s->len == 0 ? -EINVAL : 0;
     }
     return 0;
 }
@@ -778,36 +788,21 @@ static int parse_u64(const struct floe_s3_xml_node *nd, uint64_t *v)
     return 0;
 }
 
-/* Sets *have, failing on a repeated element. */
-static int once(bool *have)
-{
-    if (*have) {
-        return -EINVAL;
-    }
-    *have = true;
-    return 0;
-}
-
 static int list_leaf(struct lister *l, const struct floe_s3_xml_node *nd)
 {
     struct floe_s3_object *o = &l->list->object;
     int rc;
     if (at_path(nd, "ListBucketResult/Contents/Key")) {
-        if ((rc = once(&l->have_key)) < 0) {
-            return rc;
-        }
-        return copy_text(nd, o->key, sizeof(o->key));
+        return copy_field(nd, &l->have_key, o->key, sizeof(o->key), NULL);
     }
     if (at_path(nd, "ListBucketResult/Contents/Size")) {
         return (rc = once(&l->have_size)) < 0 ? rc : parse_u64(nd, &o->size);
     }
     if (at_path(nd, "ListBucketResult/Contents/ETag")) {
-        return (rc = once(&l->have_etag)) < 0 ? rc : copy_text(nd, o->etag, sizeof(o->etag));
+        return copy_field(nd, &l->have_etag, o->etag, sizeof(o->etag), NULL);
     }
     if (at_path(nd, "ListBucketResult/Contents/LastModified")) {
-        return (rc = once(&l->have_time)) < 0
-                   ? rc
-                   : copy_text(nd, o->last_modified, sizeof(o->last_modified));
+        return copy_field(nd, &l->have_time, o->last_modified, sizeof(o->last_modified), NULL);
     }
     if (at_path(nd, "ListBucketResult/IsTruncated")) {
         char b[8];
@@ -824,9 +819,8 @@ static int list_leaf(struct lister *l, const struct floe_s3_xml_node *nd)
         return 0;
     }
     if (at_path(nd, "ListBucketResult/NextContinuationToken")) {
-        return (rc = once(&l->have_token)) < 0
-                   ? rc
-                   : copy_text(nd, l->list->next_token, sizeof(l->list->next_token));
+        return copy_field(nd, &l->have_token, l->list->next_token, sizeof(l->list->next_token),
+                          NULL);
     }
     return 0;
 }
@@ -921,17 +915,14 @@ static int delete_cb(void *arg, const struct floe_s3_xml_node *nd)
         return 0;
     }
     if (strcmp(nd->name, "Key") == 0) {
-        return (rc = once(&x->have_key)) < 0 ? rc : copy_text(nd, x->e->key, sizeof(x->e->key));
+        return copy_field(nd, &x->have_key, x->e->key, sizeof(x->e->key), NULL);
     }
     if (in_error && strcmp(nd->name, "Code") == 0) {
-        return (rc = once(&x->have_code)) < 0 ? rc : copy_text(nd, x->e->code, sizeof(x->e->code));
+        return copy_field(nd, &x->have_code, x->e->code, sizeof(x->e->code), NULL);
     }
     if (in_error && strcmp(nd->name, "Message") == 0) {
         bool cut = false;
-        if ((rc = once(&x->have_message)) < 0) {
-            return rc;
-        }
-        return text_truncated(nd->raw, nd->raw_len, x->e->message, sizeof(x->e->message), &cut);
+        return copy_field(nd, &x->have_message, x->e->message, sizeof(x->e->message), &cut);
     }
     return 0;
 }

@@ -8,10 +8,11 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "errbuf.h"
 
 static const char *const type_names[] = {
     [FLOE_TYPE_BOOLEAN] = "boolean",   [FLOE_TYPE_INT] = "int",
@@ -38,18 +39,6 @@ static const char *const transform_suffix[] = {
 
 #define NTYPES (sizeof(type_names) / sizeof(type_names[0]))
 #define NTRANSFORMS (sizeof(transform_names) / sizeof(transform_names[0]))
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int fail(char *err, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-    return -EINVAL;
-}
 
 const char *floe_type_name(enum floe_type type)
 {
@@ -134,7 +123,7 @@ static int for_each_item(const char *spec, int (*item)(void *ctx, struct scan *s
             if (*p == '\0' && start == spec) {
                 return 0; /* empty spec */
             }
-            return fail(err, errcap, "empty item in list (stray comma?)");
+            return floe_errbuf_fail(err, errcap, -EINVAL, "empty item in list (stray comma?)");
         }
         int rc = item(ctx, &s);
         if (rc < 0) {
@@ -162,25 +151,30 @@ static int schema_item(void *ctx, struct scan *s)
     const char *item = s->p;
 
     if (out->ncolumns >= FLOE_COLUMNS_MAX) {
-        return fail(c->err, c->errcap, "more than %d columns", FLOE_COLUMNS_MAX);
+        return floe_errbuf_fail(c->err, c->errcap, -EINVAL, "more than %d columns",
+                                FLOE_COLUMNS_MAX);
     }
     int n = next_word(s, name, sizeof(name));
     if (n <= 0) {
-        return fail(c->err, c->errcap, "'%.*s': a column starts with its name (letters, digits, _)",
-                    item_len, item);
+        return floe_errbuf_fail(c->err, c->errcap, -EINVAL,
+                                "'%.*s': a column starts with its name (letters, digits, _)",
+                                item_len, item);
     }
     if (isdigit((unsigned char)name[0])) {
-        return fail(c->err, c->errcap, "'%s': a column name cannot start with a digit", name);
+        return floe_errbuf_fail(c->err, c->errcap, -EINVAL,
+                                "'%s': a column name cannot start with a digit", name);
     }
     if (next_word(s, type, sizeof(type)) <= 0) {
-        return fail(c->err, c->errcap, "'%.*s': expected `NAME TYPE [required]`", item_len, item);
+        return floe_errbuf_fail(c->err, c->errcap, -EINVAL,
+                                "'%.*s': expected `NAME TYPE [required]`", item_len, item);
     }
     struct floe_column *col = &out->columns[out->ncolumns];
     if (floe_type_parse(type, &col->type) < 0) {
-        return fail(c->err, c->errcap,
-                    "column '%s': unknown type '%s' (boolean, int, long, float, double, date, "
-                    "timestamp, timestamptz, string, binary)",
-                    name, type);
+        return floe_errbuf_fail(
+            c->err, c->errcap, -EINVAL,
+            "column '%s': unknown type '%s' (boolean, int, long, float, double, date, "
+            "timestamp, timestamptz, string, binary)",
+            name, type);
     }
     col->required = false;
     col->field_id = 0;
@@ -189,17 +183,18 @@ static int schema_item(void *ctx, struct scan *s)
         if (strcmp(flag, "required") == 0) {
             col->required = true;
         } else if (strcmp(flag, "optional") != 0) {
-            return fail(c->err, c->errcap,
-                        "column '%s': '%s' is neither `required` nor `optional`", name, flag);
+            return floe_errbuf_fail(c->err, c->errcap, -EINVAL,
+                                    "column '%s': '%s' is neither `required` nor `optional`", name,
+                                    flag);
         }
     }
     skip_blanks(s);
     if (s->p != s->end) {
-        return fail(c->err, c->errcap, "column '%s': unexpected '%.*s'", name,
-                    (int)(s->end - s->p), s->p);
+        return floe_errbuf_fail(c->err, c->errcap, -EINVAL, "column '%s': unexpected '%.*s'", name,
+                                (int)(s->end - s->p), s->p);
     }
     if (floe_schema_find(out, name) >= 0) {
-        return fail(c->err, c->errcap, "column '%s' appears twice", name);
+        return floe_errbuf_fail(c->err, c->errcap, -EINVAL, "column '%s' appears twice", name);
     }
     memcpy(col->name, name, strlen(name) + 1);
     out->ncolumns++;
@@ -215,7 +210,7 @@ int floe_schema_parse(const char *spec, struct floe_schema *out, char *err, size
     }
     int rc = for_each_item(spec, schema_item, &c, err, errcap);
     if (rc == 0 && out->ncolumns == 0) {
-        return fail(err, errcap, "the schema has no columns");
+        return floe_errbuf_fail(err, errcap, -EINVAL, "the schema has no columns");
     }
     return rc;
 }
@@ -269,14 +264,14 @@ static int partition_item(void *ctx, struct scan *s)
     const char *item = s->p;
 
     if (out->nfields >= FLOE_PARTITION_FIELDS_MAX) {
-        return fail(c->err, c->errcap, "more than %d partition fields",
-                    FLOE_PARTITION_FIELDS_MAX);
+        return floe_errbuf_fail(c->err, c->errcap, -EINVAL, "more than %d partition fields",
+                                FLOE_PARTITION_FIELDS_MAX);
     }
     struct floe_partition_field *f = &out->fields[out->nfields];
     f->param = 0;
     if (next_word(s, word, sizeof(word)) <= 0) {
-        return fail(c->err, c->errcap, "'%.*s': expected a column or a transform", item_len,
-                    item);
+        return floe_errbuf_fail(c->err, c->errcap, -EINVAL,
+                                "'%.*s': expected a column or a transform", item_len, item);
     }
     skip_blanks(s);
     if (s->p == s->end) {
@@ -290,61 +285,67 @@ static int partition_item(void *ctx, struct scan *s)
             }
         }
         if (t == NTRANSFORMS) {
-            return fail(c->err, c->errcap,
-                        "'%s' is not a transform (identity, bucket, truncate, year, month, day, "
-                        "hour, void)",
-                        word);
+            return floe_errbuf_fail(
+                c->err, c->errcap, -EINVAL,
+                "'%s' is not a transform (identity, bucket, truncate, year, month, day, "
+                "hour, void)",
+                word);
         }
         f->transform = (enum floe_transform)t;
         if (expect_char(s, '(') < 0) {
-            return fail(c->err, c->errcap, "'%.*s': expected '(' after %s", item_len, item, word);
+            return floe_errbuf_fail(c->err, c->errcap, -EINVAL, "'%.*s': expected '(' after %s",
+                                    item_len, item, word);
         }
         if (f->transform == FLOE_TRANSFORM_BUCKET || f->transform == FLOE_TRANSFORM_TRUNCATE) {
             char num[16];
             char *endp;
             if (next_word(s, num, sizeof(num)) <= 0) {
-                return fail(c->err, c->errcap, "'%.*s': %s takes (N, column)", item_len, item,
-                            word);
+                return floe_errbuf_fail(c->err, c->errcap, -EINVAL, "'%.*s': %s takes (N, column)",
+                                        item_len, item, word);
             }
             long v = strtol(num, &endp, 10);
             if (*endp != '\0') {
-                return fail(c->err, c->errcap, "'%.*s': %s takes (N, column)", item_len, item,
-                            word);
+                return floe_errbuf_fail(c->err, c->errcap, -EINVAL, "'%.*s': %s takes (N, column)",
+                                        item_len, item, word);
             }
             if (v < 1 || v > 1000000) {
-                return fail(c->err, c->errcap, "'%.*s': %s needs a whole number from 1 to 1000000",
-                            item_len, item, word);
+                return floe_errbuf_fail(c->err, c->errcap, -EINVAL,
+                                        "'%.*s': %s needs a whole number from 1 to 1000000",
+                                        item_len, item, word);
             }
             f->param = (int)v;
             if (expect_char(s, ',') < 0) {
-                return fail(c->err, c->errcap, "'%.*s': %s takes (N, column)", item_len, item,
-                            word);
+                return floe_errbuf_fail(c->err, c->errcap, -EINVAL, "'%.*s': %s takes (N, column)",
+                                        item_len, item, word);
             }
         }
         if (next_word(s, column, sizeof(column)) <= 0 || expect_char(s, ')') < 0) {
-            return fail(c->err, c->errcap, "'%.*s': expected %s(%scolumn)", item_len, item, word,
-                        f->param ? "N, " : "");
+            return floe_errbuf_fail(c->err, c->errcap, -EINVAL, "'%.*s': expected %s(%scolumn)",
+                                    item_len, item, word, f->param ? "N, " : "");
         }
         skip_blanks(s);
         if (s->p != s->end) {
-            return fail(c->err, c->errcap, "'%.*s': unexpected text after ')'", item_len, item);
+            return floe_errbuf_fail(c->err, c->errcap, -EINVAL, "'%.*s': unexpected text after ')'",
+                                    item_len, item);
         }
     }
     f->column = floe_schema_find(c->schema, column);
     if (f->column < 0) {
-        return fail(c->err, c->errcap, "'%.*s': no column '%s' in the schema", item_len, item,
-                    column);
+        return floe_errbuf_fail(c->err, c->errcap, -EINVAL, "'%.*s': no column '%s' in the schema",
+                                item_len, item, column);
     }
     enum floe_type type = c->schema->columns[f->column].type;
     if (!transform_applies(f->transform, type)) {
-        return fail(c->err, c->errcap, "'%.*s': %s does not apply to a %s column", item_len, item,
-                    transform_names[f->transform], floe_type_name(type));
+        return floe_errbuf_fail(c->err, c->errcap, -EINVAL,
+                                "'%.*s': %s does not apply to a %s column", item_len, item,
+                                transform_names[f->transform], floe_type_name(type));
     }
     snprintf(f->name, sizeof(f->name), "%s%s", column, transform_suffix[f->transform]);
     for (int i = 0; i < out->nfields; i++) {
         if (strcmp(out->fields[i].name, f->name) == 0) {
-            return fail(c->err, c->errcap, "'%.*s': partition field '%s' appears twice", item_len,
-                        item, f->name);
+            return floe_errbuf_fail(c->err, c->errcap, -EINVAL,
+                                    "'%.*s': partition field '%s' appears twice", item_len, item,
+                                    f->name);
         }
     }
     out->nfields++;

@@ -8,24 +8,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PATTERN_VALUE_MAX 4096 /* longer values are matched on their first 4096 bytes */
+#include "errbuf.h"
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int fail(char *err, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-    return -EINVAL;
-}
+#define PATTERN_VALUE_MAX 4096 /* longer values are matched on their first 4096 bytes */
 
 static bool numeric(enum floe_type t)
 {
@@ -53,11 +42,13 @@ int floe_rules_add(struct floe_rules *rules, const struct floe_schema *schema,
 {
     int col = floe_schema_find(schema, column);
     if (col < 0) {
-        return fail(err, cap, "validate.%s: no column '%s' in table.schema", column, column);
+        return floe_errbuf_fail(err, cap, -EINVAL, "validate.%s: no column '%s' in table.schema",
+                                column, column);
     }
     for (int i = 0; i < rules->n; i++) {
         if (strcmp(rules->rules[i].column, column) == 0) {
-            return fail(err, cap, "validate.%s: the column has rules already", column);
+            return floe_errbuf_fail(err, cap, -EINVAL, "validate.%s: the column has rules already",
+                                    column);
         }
     }
     enum floe_type type = schema->columns[col].type;
@@ -89,8 +80,9 @@ int floe_rules_add(struct floe_rules *rules, const struct floe_schema *schema,
         }
         if (wl == 7 && strncmp(word, "pattern", 7) == 0) {
             if (type != FLOE_TYPE_STRING) {
-                rc = fail(err, cap, "validate.%s: pattern applies to string columns, not %s",
-                          column, floe_type_name(type));
+                rc = floe_errbuf_fail(err, cap, -EINVAL,
+                                      "validate.%s: pattern applies to string columns, not %s",
+                                      column, floe_type_name(type));
                 break;
             }
             char *end = p + strlen(p);
@@ -98,14 +90,16 @@ int floe_rules_add(struct floe_rules *rules, const struct floe_schema *schema,
                 *--end = '\0';
             }
             if (!*p) {
-                rc = fail(err, cap, "validate.%s: pattern needs a regular expression", column);
+                rc = floe_errbuf_fail(err, cap, -EINVAL,
+                                      "validate.%s: pattern needs a regular expression", column);
                 break;
             }
             int rerr = regcomp(&r.pattern, p, REG_EXTENDED | REG_NOSUB);
             if (rerr != 0) {
                 char msg[160];
                 regerror(rerr, &r.pattern, msg, sizeof(msg));
-                rc = fail(err, cap, "validate.%s: pattern '%s': %s", column, p, msg);
+                rc = floe_errbuf_fail(err, cap, -EINVAL, "validate.%s: pattern '%s': %s", column, p,
+                                      msg);
                 break;
             }
             r.has_pattern = true;
@@ -122,7 +116,8 @@ int floe_rules_add(struct floe_rules *rules, const struct floe_schema *schema,
         }
         if (wl == 8 && strncmp(word, "not_null", 8) == 0) {
             if (*val) {
-                rc = fail(err, cap, "validate.%s: not_null takes no value", column);
+                rc = floe_errbuf_fail(err, cap, -EINVAL, "validate.%s: not_null takes no value",
+                                      column);
             }
             r.not_null = true;
         } else if ((wl == 3 && strncmp(word, "min", 3) == 0) ||
@@ -130,11 +125,12 @@ int floe_rules_add(struct floe_rules *rules, const struct floe_schema *schema,
             double v;
             bool is_min = word[1] == 'i';
             if (!numeric(type)) {
-                rc = fail(err, cap, "validate.%s: %s applies to numeric columns, not %s", column,
-                          is_min ? "min" : "max", floe_type_name(type));
+                rc = floe_errbuf_fail(err, cap, -EINVAL,
+                                      "validate.%s: %s applies to numeric columns, not %s", column,
+                                      is_min ? "min" : "max", floe_type_name(type));
             } else if (parse_number(val, &v) < 0) {
-                rc = fail(err, cap, "validate.%s: %s needs a number, not '%s'", column,
-                          is_min ? "min" : "max", val);
+                rc = floe_errbuf_fail(err, cap, -EINVAL, "validate.%s: %s needs a number, not '%s'",
+                                      column, is_min ? "min" : "max", val);
             } else if (is_min) {
                 r.has_min = true;
                 r.min = v;
@@ -145,28 +141,31 @@ int floe_rules_add(struct floe_rules *rules, const struct floe_schema *schema,
         } else if (wl == 10 && strncmp(word, "max_length", 10) == 0) {
             double v;
             if (type != FLOE_TYPE_STRING && type != FLOE_TYPE_BINARY) {
-                rc = fail(err, cap, "validate.%s: max_length applies to string and binary "
-                                    "columns, not %s",
-                          column, floe_type_name(type));
+                rc = floe_errbuf_fail(err, cap, -EINVAL,
+                                      "validate.%s: max_length applies to string and binary "
+                                      "columns, not %s",
+                                      column, floe_type_name(type));
             } else if (parse_number(val, &v) < 0 || v < 0 || v != floor(v) || v > 1e12) {
-                rc = fail(err, cap, "validate.%s: max_length needs a whole number, not '%s'",
-                          column, val);
+                rc = floe_errbuf_fail(err, cap, -EINVAL,
+                                      "validate.%s: max_length needs a whole number, not '%s'",
+                                      column, val);
             } else {
                 r.max_length = (int64_t)v;
             }
         } else {
-            rc = fail(err, cap,
-                      "validate.%s: unknown rule '%.*s' (min, max, max_length, not_null, pattern)",
-                      column, (int)wl, word);
+            rc = floe_errbuf_fail(
+                err, cap, -EINVAL,
+                "validate.%s: unknown rule '%.*s' (min, max, max_length, not_null, pattern)",
+                column, (int)wl, word);
         }
     }
     free(copy);
     if (rc == 0 && r.has_min && r.has_max && r.min > r.max) {
-        rc = fail(err, cap, "validate.%s: min is above max", column);
+        rc = floe_errbuf_fail(err, cap, -EINVAL, "validate.%s: min is above max", column);
     }
     if (rc == 0 && !r.not_null && !r.has_min && !r.has_max && r.max_length < 0 &&
         !r.has_pattern) {
-        rc = fail(err, cap, "validate.%s: no rule given", column);
+        rc = floe_errbuf_fail(err, cap, -EINVAL, "validate.%s: no rule given", column);
     }
     if (rc == 0) {
         struct floe_rule *grown = realloc(rules->rules, (size_t)(rules->n + 1) * sizeof(*grown));
@@ -207,8 +206,9 @@ int floe_rules_check(const struct floe_rules *rules, const struct floe_schema *s
         enum floe_type type = schema->columns[col].type;
         if (cell->null) {
             if (r->not_null) {
-                return fail(why, cap, "column '%s': null, but validate.%s says not_null",
-                            r->column, r->column);
+                return floe_errbuf_fail(why, cap, -EINVAL,
+                                        "column '%s': null, but validate.%s says not_null",
+                                        r->column, r->column);
             }
             continue;
         }
@@ -216,21 +216,24 @@ int floe_rules_check(const struct floe_rules *rules, const struct floe_schema *s
             double v = (type == FLOE_TYPE_FLOAT || type == FLOE_TYPE_DOUBLE) ? cell->v.d
                                                                             : (double)cell->v.i;
             if (r->has_min && !(v >= r->min)) { /* NaN fails min and max */
-                return fail(why, cap, "column '%s': %g is below the minimum %g", r->column, v,
-                            r->min);
+                return floe_errbuf_fail(why, cap, -EINVAL,
+                                        "column '%s': %g is below the minimum %g", r->column, v,
+                                        r->min);
             }
             if (r->has_max && !(v <= r->max)) {
-                return fail(why, cap, "column '%s': %g is above the maximum %g", r->column, v,
-                            r->max);
+                return floe_errbuf_fail(why, cap, -EINVAL,
+                                        "column '%s': %g is above the maximum %g", r->column, v,
+                                        r->max);
             }
         }
         if (r->max_length >= 0) {
             int64_t len = type == FLOE_TYPE_STRING ? utf8_chars(cell->v.s.p, cell->v.s.n)
                                                    : (int64_t)cell->v.s.n;
             if (len > r->max_length) {
-                return fail(why, cap, "column '%s': %lld %s, over max_length %lld", r->column,
-                            (long long)len, type == FLOE_TYPE_STRING ? "characters" : "bytes",
-                            (long long)r->max_length);
+                return floe_errbuf_fail(
+                    why, cap, -EINVAL, "column '%s': %lld %s, over max_length %lld", r->column,
+                    (long long)len, type == FLOE_TYPE_STRING ? "characters" : "bytes",
+                    (long long)r->max_length);
             }
         }
         if (r->has_pattern) {
@@ -239,9 +242,10 @@ int floe_rules_check(const struct floe_rules *rules, const struct floe_schema *s
             memcpy(buf, cell->v.s.p, n);
             buf[n] = '\0';
             if (memchr(buf, '\0', n) || regexec(&r->pattern, buf, 0, NULL, 0) != 0) {
-                return fail(why, cap, "column '%s': \"%.40s\" does not match validate.%s's "
-                                      "pattern",
-                            r->column, buf, r->column);
+                return floe_errbuf_fail(why, cap, -EINVAL,
+                                        "column '%s': \"%.40s\" does not match validate.%s's "
+                                        "pattern",
+                                        r->column, buf, r->column);
             }
         }
     }

@@ -126,6 +126,27 @@ def produce(bootstrap, log, *args):
     return p
 
 
+def latest_rows(msgs, valid):
+    """What floe must make of the users messages msgs (dicts with partition, offset and a JSON
+    payload, in any order) when valid maps (partition, offset) to whether the record is valid
+    (a position not in it is invalid): the latest valid version of every key (rows for
+    check-iceberg, by id), the invalid positions, and each partition's end offset. Versions
+    are taken in each partition's offset order; a stale or equal signup_ts changes nothing."""
+    table, invalid, ends = {}, set(), {}
+    for m in sorted(msgs, key=lambda m: (m["partition"], m["offset"])):
+        pos = (m["partition"], m["offset"])
+        ends[m["partition"]] = max(ends.get(m["partition"], 0), m["offset"] + 1)
+        if not valid.get(pos, False):
+            invalid.add(pos)
+            continue
+        j = json.loads(m["payload"])
+        ts = j["signup_ts"]
+        if j["id"] in table and ts <= table[j["id"]][0]:
+            continue  # stale or equal: RFC 3339 with fixed width compares as text
+        table[j["id"]] = (ts, [str(j["id"]), j["name"], j["email"], ts[:23] + "Z", j["age"]])
+    return {k: v[1] for k, v in table.items()}, invalid, ends
+
+
 def expected(bootstrap, logs, no_age=()):
     """The latest valid version of every key (rows for check-iceberg), the invalid records'
     (partition, offset) and each partition's end offset, from kcat and the producer logs. In
@@ -137,22 +158,9 @@ def expected(bootstrap, logs, no_age=()):
             ok = e["valid"] or (log in no_age and e["invalid"] == "age_range")
             valid[(e["partition"], e["offset"])] = ok
     msgs = consume(bootstrap, TOPIC)
-    msgs.sort(key=lambda m: (m["partition"], m["offset"]))
-    table, invalid, ends = {}, set(), {}
-    for m in msgs:
-        pos = (m["partition"], m["offset"])
-        ends[m["partition"]] = max(ends.get(m["partition"], 0), m["offset"] + 1)
-        if not valid.get(pos, False):
-            invalid.add(pos)
-            continue
-        j = json.loads(m["payload"])
-        ts = j["signup_ts"]
-        if j["id"] in table and ts <= table[j["id"]][0]:
-            continue  # stale or equal: RFC 3339 with fixed width compares as text
-        table[j["id"]] = (ts, [str(j["id"]), j["name"], j["email"], ts[:23] + "Z", j["age"]])
     check(len(msgs) == len(valid), "kcat reads back every logged record",
           f"{len(msgs)} read, {len(valid)} logged")
-    return {k: v[1] for k, v in table.items()}, invalid, ends
+    return latest_rows(msgs, valid)
 
 
 def table_dir(work):
@@ -425,12 +433,18 @@ def scenario_broker():
               f"{agent.text().count(chr(10))} log lines")
 
 
+def run_scenario(scenarios, doc):
+    """Runs the scenario named by the only argument and finish()es; with no such scenario,
+    prints doc (the usage) and exits 2."""
+    if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
+        print(doc, file=sys.stderr)
+        sys.exit(2)
+    scenarios[sys.argv[1]]()
+    finish()
+
+
 SCENARIOS = {"steady": scenario_steady, "crash": scenario_crash, "reload": scenario_reload,
              "group": scenario_group, "broker": scenario_broker}
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    SCENARIOS[sys.argv[1]]()
-    finish()
+    run_scenario(SCENARIOS, __doc__)

@@ -36,7 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "process"))
 sys.path.insert(0, os.path.join(HERE, "..", "kafka"))
-from floetest import check, finish, tmpdir  # noqa: E402
+from floetest import check, tmpdir  # noqa: E402
 import kafkatest  # noqa: E402
 from kafkatest import MockKafka, read_log  # noqa: E402
 import test_pipeline as tp  # noqa: E402
@@ -115,21 +115,9 @@ def expected(bootstrap, logs):
         for e in read_log(log):
             valid[(e["partition"], e["offset"])] = e["valid"]
     msgs = read_topic(bootstrap, TOPIC)
-    msgs.sort(key=lambda m: (m["partition"], m["offset"]))
-    table, invalid, ends, src = {}, set(), {}, {}
-    for m in msgs:
-        pos = (m["partition"], m["offset"])
-        src[pos] = m
-        ends[m["partition"]] = max(ends.get(m["partition"], 0), m["offset"] + 1)
-        if not valid.get(pos, False):
-            invalid.add(pos)
-            continue
-        j = json.loads(m["payload"])
-        ts = j["signup_ts"]
-        if j["id"] in table and ts <= table[j["id"]][0]:
-            continue
-        table[j["id"]] = (ts, [str(j["id"]), j["name"], j["email"], ts[:23] + "Z", j["age"]])
-    return {k: v[1] for k, v in table.items()}, src, invalid, ends
+    src = {(m["partition"], m["offset"]): m for m in msgs}
+    rows, invalid, ends = tp.latest_rows(msgs, valid)
+    return rows, src, invalid, ends
 
 
 def wait_dead_letters(bootstrap, invalid, timeout=90):
@@ -310,8 +298,4 @@ def scenario_outage():
 SCENARIOS = {"steady": scenario_steady, "crash": scenario_crash, "outage": scenario_outage}
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    SCENARIOS[sys.argv[1]]()
-    finish()
+    tp.run_scenario(SCENARIOS, __doc__)

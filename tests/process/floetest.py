@@ -1,8 +1,11 @@
 """floetest — small helpers shared by floe's process tests (standard library only).
 
 A test calls check() for each assertion and finish() at the end, which prints the closing
-"N passed, N failed" line and exits non-zero on any failure.
+"N passed, N failed" line and exits non-zero on any failure. Tests of local tables write their
+config with table_config(), their input with write_lines(), and read the table back with
+check_iceberg().
 """
+import json
 import os
 import re
 import subprocess
@@ -13,6 +16,7 @@ import time
 
 FLOE = os.environ.get("FLOE") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "floe")
+READERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "readers")
 
 _passed = 0
 _failed = 0
@@ -40,10 +44,49 @@ def tmpdir():
     return tempfile.mkdtemp(prefix="floe-test-")
 
 
-def run(args, **kw):
+def run(args, timeout=60, **kw):
     """Runs floe with args; returns (exit code, stdout, stderr)."""
-    p = subprocess.run([FLOE] + args, capture_output=True, text=True, timeout=60, **kw)
+    p = subprocess.run([FLOE] + args, capture_output=True, text=True, timeout=timeout, **kw)
     return p.returncode, p.stdout, p.stderr
+
+
+def table_config(work, schema, partition, extra=""):
+    """Writes work/floe.conf for table db.users (topic users) in the local warehouse work/wh,
+    with the given table.schema and table.partition; extra (more sections) follows the [table]
+    section as it is. Returns (the config's path, the table's directory)."""
+    wh = os.path.join(work, "wh")
+    path = os.path.join(work, "floe.conf")
+    with open(path, "w") as f:
+        f.write(f"""[kafka]
+topic = users
+[table]
+warehouse = {wh}
+namespace = db
+name = users
+schema = {schema}
+partition = {partition}
+{extra}""")
+    return path, os.path.join(wh, "db", "users")
+
+
+def write_lines(path, lines):
+    """Writes lines (strings, e.g. NDJSON records) to path, each ended by a newline."""
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def check_iceberg(what, table, expected, work):
+    """Checks the table in directory table with tests/readers/check-iceberg.mjs (icebird, avsc,
+    hyparquet): expected is its EXPECTED.json as a dict ({"columns", "rows"[, "snapshots"]}),
+    written to work/expected.json. Returns check()'s result, with the readers' output as the
+    detail."""
+    exp = os.path.join(work, "expected.json")
+    with open(exp, "w") as f:
+        json.dump(expected, f)
+    p = subprocess.run(["node", os.path.join(READERS, "check-iceberg.mjs"), table, exp],
+                       capture_output=True, text=True, timeout=300)
+    return check(p.returncode == 0, what, (p.stdout + p.stderr)[-2000:])
 
 
 class Agent:

@@ -4,26 +4,16 @@ source, and kept out of the table, which icebird reads back with exactly the rec
 pass."""
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "process"))
-from floetest import FLOE, check, finish, tmpdir  # noqa: E402
+from floetest import (check, check_iceberg, finish, run, table_config, tmpdir,  # noqa: E402
+                      write_lines)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 work = tmpdir()
-wh = os.path.join(work, "wh")
-conf = os.path.join(work, "floe.conf")
-with open(conf, "w") as f:
-    f.write(f"""[kafka]
-topic = users
-[table]
-warehouse = {wh}
-namespace = db
-name = users
-schema = id long required, name string, email string, signup_ts timestamptz, age int
-partition = day(signup_ts)
-[agent]
+conf, table = table_config(
+    work, "id long required, name string, email string, signup_ts timestamptz, age int",
+    "day(signup_ts)", f"""[agent]
 state_dir = {work}/state
 [validate]
 age = min 18, max 120
@@ -49,19 +39,15 @@ for i, (rec, reason) in enumerate(records, 1):
     else:
         rows.append([str(rec["id"]), rec["name"], rec["email"],
                      rec["signup_ts"].replace("000000Z", "000Z"), rec.get("age")])
-src = os.path.join(work, "users.ndjson")
-with open(src, "w") as f:
-    f.write("\n".join(lines) + "\n")
+src = write_lines(os.path.join(work, "users.ndjson"), lines)
 
-p = subprocess.run([FLOE, "import", "-c", conf, src], capture_output=True, text=True,
-                   timeout=300)
-check(p.returncode == 2 and f"{len(rows)} imported, 0 stale, {len(bad)} rejected" in p.stdout,
-      "import with rule violations exits 2 and counts them", p.stdout + p.stderr)
+rc, out, err = run(["import", "-c", conf, src], timeout=300)
+check(rc == 2 and f"{len(rows)} imported, 0 stale, {len(bad)} rejected" in out,
+      "import with rule violations exits 2 and counts them", out + err)
 for line, reason in bad.items():
-    check(f"{src}:{line}: " in p.stderr and reason in p.stderr.split(f"{src}:{line}: ")[1]
-          .splitlines()[0], f"line {line} is rejected for '{reason}'", p.stderr)
-check(f"{len(bad)} rejected records written to" in p.stdout, "the summary names the dead letter",
-      p.stdout)
+    check(f"{src}:{line}: " in err and reason in err.split(f"{src}:{line}: ")[1].splitlines()[0],
+          f"line {line} is rejected for '{reason}'", err)
+check(f"{len(bad)} rejected records written to" in out, "the summary names the dead letter", out)
 with open(os.path.join(work, "state", "dead-letter.ndjson")) as f:
     dead = [json.loads(l) for l in f]
 check([d["source"]["line"] for d in dead] == sorted(bad), "the dead letter holds the bad lines",
@@ -70,12 +56,6 @@ for d in dead:
     line = d["source"]["line"]
     check(d["source"]["file"] == src and d["record"] == lines[line - 1] and
           bad[line] in d["reason"], f"dead letter of line {line}: record, reason, source", str(d))
-exp = os.path.join(work, "expected.json")
-with open(exp, "w") as f:
-    json.dump({"columns": ["id", "name", "email", "signup_ts", "age"], "rows": rows}, f)
-p = subprocess.run(["node", os.path.join(HERE, "..", "readers", "check-iceberg.mjs"),
-                    os.path.join(wh, "db", "users"), exp], capture_output=True, text=True,
-                   timeout=300)
-check(p.returncode == 0, "icebird reads exactly the records that pass",
-      (p.stdout + p.stderr)[-2000:])
+check_iceberg("icebird reads exactly the records that pass", table,
+              {"columns": ["id", "name", "email", "signup_ts", "age"], "rows": rows}, work)
 finish()
