@@ -140,8 +140,8 @@ int floe_batch_new(const struct floe_schema *schema, const struct floe_partition
     b->cap = align8(arena_bytes);
     b->arena = malloc(b->cap);
     b->parts = calloc(b->max_parts, sizeof(*b->parts));
-    b->values = calloc((size_t)b->max_parts * (b->nfields ? (size_t)b->nfields : 1),
-                       sizeof(*b->values));
+    b->values =
+        calloc((size_t)b->max_parts * (b->nfields ? (size_t)b->nfields : 1), sizeof(*b->values));
     b->slots = calloc(nslots, sizeof(*b->slots));
     if (!b->arena || !b->parts || !b->values || !b->slots || b->cap < 64) {
         int rc = b->cap < 64 ? -EINVAL : -ENOMEM;
@@ -352,8 +352,7 @@ static int find_partition(struct floe_batch *b, const struct ice_value *tuple, u
     }
     size_t bytes = 0;
     for (int i = 0; i < nf; i++) {
-        if (!tuple[i].is_null &&
-            (tuple[i].type == ICE_STRING || tuple[i].type == ICE_BINARY)) {
+        if (!tuple[i].is_null && (tuple[i].type == ICE_STRING || tuple[i].type == ICE_BINARY)) {
             bytes += align8(tuple[i].v.bin.n);
         }
     }
@@ -384,8 +383,8 @@ int floe_batch_add(struct floe_batch *b, const struct floe_row *row, char *why, 
     return floe_batch_add_ref(b, row, NULL, why, cap);
 }
 
-int floe_batch_add_ref(struct floe_batch *b, const struct floe_row *row, uint32_t *ref,
-                       char *why, size_t cap)
+int floe_batch_add_ref(struct floe_batch *b, const struct floe_row *row, uint32_t *ref, char *why,
+                       size_t cap)
 {
     const struct floe_schema *schema = b->schema;
     struct ice_value tuple[FLOE_PARTITION_FIELDS_MAX];

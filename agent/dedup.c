@@ -225,15 +225,16 @@ struct floe_dedup_entry *floe_dedup_insert(struct floe_dedup *d, uint64_t key)
             if (floe_dedup_current(d, e)) {
                 continue;
             }
-            uint32_t g = e->gen & ~FLOE_DEDUP_BOUND, vg = victim ? victim->gen & ~FLOE_DEDUP_BOUND : 0;
+            uint32_t g = e->gen & ~FLOE_DEDUP_BOUND,
+                     vg = victim ? victim->gen & ~FLOE_DEDUP_BOUND : 0;
             if (!victim || g < vg || (g == vg && e->version < victim->version)) {
                 victim = e;
             }
         }
     }
     /* The emptier set takes the key. */
-    struct floe_dedup_entry *e = empty[0] && (!empty[1] || used[0] <= used[1]) ? empty[0]
-                                                                               : empty[1];
+    struct floe_dedup_entry *e =
+        empty[0] && (!empty[1] || used[0] <= used[1]) ? empty[0] : empty[1];
     if (e) {
         d->live++;
         e->key = key;

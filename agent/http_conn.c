@@ -426,8 +426,7 @@ void floe_http__conn_open(struct floe_http__conn *c, struct floe_http_request *r
     hints.ai_protocol = IPPROTO_TCP;
     snprintf(port, sizeof(port), "%u", (unsigned)c->port);
     c->gai.data = c;
-    int r = uv_getaddrinfo(client->loop, &c->gai, on_resolved, lookup_name(c->host), port,
-                           &hints);
+    int r = uv_getaddrinfo(client->loop, &c->gai, on_resolved, lookup_name(c->host), port, &hints);
     if (r < 0) {
         floe_http__conn_failf(c, FLOE_HTTP_EDNS, r, "cannot resolve %s: %s", c->host,
                               floe_http_strerror(r));

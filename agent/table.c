@@ -22,6 +22,7 @@
 #include <stdatomic.h>
 #include <uv.h>
 
+#include "errbuf.h"
 #include "fsutil.h"
 #include "log.h"
 #include "store.h"
@@ -34,7 +35,8 @@
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-static int fail(struct floe_table *t, const char *fmt, ...)
+static int
+fail(struct floe_table *t, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -52,9 +54,8 @@ static int64_t now_ms(void)
 
 static void uuid_text(const uint8_t u[16], char out[37])
 {
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
-             u[2], u[3], u[4], u[5], (u[6] & 0x0f) | 0x40, u[7], (u[8] & 0x3f) | 0x80, u[9],
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
+             u[1], u[2], u[3], u[4], u[5], (u[6] & 0x0f) | 0x40, u[7], (u[8] & 0x3f) | 0x80, u[9],
              u[10], u[11], u[12], u[13], u[14], u[15]);
 }
 
@@ -148,8 +149,9 @@ static int compare_spec(struct floe_table *t, const struct floe_config *cfg)
                strcmp(have->columns[f->column].name, want->columns[p->fields[i].column].name) == 0;
     }
     if (!same) {
-        return fail(t, "the table exists with another partition spec than table.partition = %s "
-                       "(floe does not change a table's partition spec)",
+        return fail(t,
+                    "the table exists with another partition spec than table.partition = %s "
+                    "(floe does not change a table's partition spec)",
                     cfg->table.partition);
     }
     return 0;
@@ -169,8 +171,9 @@ static int compare_with_config(struct floe_table *t, const struct floe_config *c
     for (int i = 0; i < want->ncolumns; i++) {
         int j = floe_schema_find(have, want->columns[i].name);
         if (j < 0) {
-            return fail(t, "the table exists without column '%s' (floe import and floe run add "
-                           "it; floe table create does not change a table)",
+            return fail(t,
+                        "the table exists without column '%s' (floe import and floe run add "
+                        "it; floe table create does not change a table)",
                         want->columns[i].name);
         }
         if (have->columns[j].type != want->columns[i].type) {
@@ -245,8 +248,7 @@ static int writer_init(struct floe_table_writer *w, struct floe_table *t,
     w->deletes = deletes;
     w->global = global;
     t->err[0] = '\0';
-    if (floe_meta_bind_schema(t->meta, cfg->table.parsed_schema, &w->bound, err, sizeof(err)) <
-        0) {
+    if (floe_meta_bind_schema(t->meta, cfg->table.parsed_schema, &w->bound, err, sizeof(err)) < 0) {
         return fail(t, "%s", err);
     }
     int key = floe_schema_find(&w->bound, cfg->table.key);
@@ -302,10 +304,9 @@ static int writer_init(struct floe_table_writer *w, struct floe_table *t,
     for (int c = 0; c < file_schema->ncolumns; c++) {
         /* Names must outlive this call: they point into w->bound. */
         int src = deletes ? w->key_col : c;
-        w->cols[c] = (struct pq_column){w->bound.columns[src].name,
-                                        floe_pq_type_of(file_schema->columns[c].type),
-                                        file_schema->columns[c].required,
-                                        file_schema->columns[c].field_id};
+        w->cols[c] = (struct pq_column){
+            w->bound.columns[src].name, floe_pq_type_of(file_schema->columns[c].type),
+            file_schema->columns[c].required, file_schema->columns[c].field_id};
     }
     w->nfile_cols = file_schema->ncolumns;
     size_t json_cap = 64 + (size_t)file_schema->ncolumns * (FLOE_NAME_MAX + 96);
@@ -413,8 +414,7 @@ void floe_table_pending_clear(struct floe_table_pending *pending, bool remove)
 
 /* Copies what a closed writer reports into f, owning every byte. */
 static int keep_file(struct floe_table_file *f, struct pq_writer *pw, uint32_t ncols,
-                     const struct ice_value *partition, int npart, char *path,
-                     int32_t equality_id)
+                     const struct ice_value *partition, int npart, char *path, int32_t equality_id)
 {
     struct pq_file_metrics fm;
     struct pq_column_metrics cm[FLOE_COLUMNS_MAX];
@@ -479,18 +479,6 @@ static int keep_file(struct floe_table_file *f, struct pq_writer *pw, uint32_t n
     return 0;
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int werr(char *err, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-    return -EINVAL;
-}
-
 /* Writes partition i of b to a new file numbered seq, with workspace ws; any encoding thread
  * may run it (it reads w and b, writes only *f and err). On success *has says whether a file
  * was written (not when every row of the partition was replaced) and *f holds it, path
@@ -515,25 +503,25 @@ static int write_file(const struct floe_table_writer *w, void *ws, const struct 
         fields[k].name = w->spec.fields[k].name;
         floe_partition_transform(&w->spec.fields[k], &w->bound, &fields[k].transform, &result);
     }
-    if (w->spec.nfields > 0 &&
-        ice_partition_path(fields, values, (size_t)w->spec.nfields, ppath, sizeof(ppath),
-                           &plen) < 0) {
-        return werr(err, cap, "partition path longer than %zu bytes", sizeof(ppath));
+    if (w->spec.nfields > 0 && ice_partition_path(fields, values, (size_t)w->spec.nfields, ppath,
+                                                  sizeof(ppath), &plen) < 0) {
+        return floe_errbuf_fail(err, cap, -EINVAL, "partition path longer than %zu bytes",
+                                sizeof(ppath));
     }
-    int dlen = snprintf(dir, sizeof(dir), "%s/data%s%s", t->cat->table_dir, plen ? "/" : "",
-                        ppath);
+    int dlen = snprintf(dir, sizeof(dir), "%s/data%s%s", t->cat->table_dir, plen ? "/" : "", ppath);
     if (dlen < 0 || (size_t)dlen >= sizeof(dir)) {
-        return werr(err, cap, "data directory path longer than %zu bytes", sizeof(dir) - 1);
+        return floe_errbuf_fail(err, cap, -EINVAL, "data directory path longer than %zu bytes",
+                                sizeof(dir) - 1);
     }
     /* A partition value is a directory name: the file system allows 255 bytes. */
     for (const char *seg = ppath; plen && *seg;) {
         const char *slash = strchr(seg, '/');
         size_t seglen = slash ? (size_t)(slash - seg) : strlen(seg);
         if (seglen > 255) {
-            return werr(err, cap,
-                        "partition path segment longer than 255 bytes (%.60s...): a partition "
-                        "value too long for a directory name",
-                        seg);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "partition path segment longer than 255 bytes (%.60s...): a "
+                                    "partition value too long for a directory name",
+                                    seg);
         }
         seg += seglen + (slash != NULL);
     }
@@ -548,14 +536,14 @@ static int write_file(const struct floe_table_writer *w, void *ws, const struct 
                             w->deletes ? "-deletes" : "");
     if (plen_out < 0 || (size_t)plen_out >= path_cap) {
         free(path);
-        return werr(err, cap, "data file path too long under %s", dir);
+        return floe_errbuf_fail(err, cap, -EINVAL, "data file path too long under %s", dir);
     }
     /* Local: created in place (O_EXCL) with its directories; S3: spooled, uploaded at close.
      * Not fsynced one by one: the commit syncs the file system once before it publishes. */
     struct floe_store_writer *out = NULL;
     int rc = floe_store_writer_open(t->store, path, 0, &out, serr, sizeof(serr));
     if (rc < 0) {
-        werr(err, cap, "%s", serr[0] ? serr : strerror(-rc));
+        floe_errbuf_fail(err, cap, -EINVAL, "%s", serr[0] ? serr : strerror(-rc));
         free(path);
         return rc;
     }
@@ -571,12 +559,12 @@ static int write_file(const struct floe_table_writer *w, void *ws, const struct 
     }
     if (rc < 0) {
         floe_store_writer_abort(out);
-        werr(err, cap, "writing %s: %s", path, strerror(-rc));
+        floe_errbuf_fail(err, cap, -EINVAL, "writing %s: %s", path, strerror(-rc));
         free(path);
         return rc;
     }
     if ((rc = floe_store_writer_close(out, serr, sizeof(serr))) < 0) {
-        werr(err, cap, "writing %s: %s", path, serr[0] ? serr : strerror(-rc));
+        floe_errbuf_fail(err, cap, -EINVAL, "writing %s: %s", path, serr[0] ? serr : strerror(-rc));
         free(path);
         return rc;
     }
@@ -584,7 +572,7 @@ static int write_file(const struct floe_table_writer *w, void *ws, const struct 
                    w->deletes ? w->key_id : 0);
     if (rc < 0) {
         const char *one = path;
-        werr(err, cap, "writing %s: %s", path, strerror(-rc));
+        floe_errbuf_fail(err, cap, -EINVAL, "writing %s: %s", path, strerror(-rc));
         floe_store_delete(t->store, &one, 1, NULL, serr, sizeof(serr));
         free(path);
         return rc;
@@ -621,8 +609,8 @@ static void encode_run(void *arg)
         if (i >= j->n) {
             break;
         }
-        th->rc = write_file(j->w, th->ws, j->b, i, j->seq0 + i, &j->files[i], &j->has[i],
-                            th->err, sizeof(th->err));
+        th->rc = write_file(j->w, th->ws, j->b, i, j->seq0 + i, &j->files[i], &j->has[i], th->err,
+                            sizeof(th->err));
         if (th->rc < 0) {
             atomic_store(&j->stop, true);
             break;
@@ -767,14 +755,16 @@ static const char *local_path(const char *location)
 }
 
 /* Reads a manifest list or manifest (what names it in messages) from the table's store. */
-static int read_object(struct floe_table *t, const char *location, const char *what,
-                       char **data, size_t *len)
+static int read_object(struct floe_table *t, const char *location, const char *what, char **data,
+                       size_t *len)
 {
     char err[512] = "";
     int rc = floe_store_get(t->store, location, MANIFEST_LIST_MAX, data, len, err, sizeof(err));
     if (rc < 0) {
         fail(t, "cannot read %s %s: %s", what, location,
-             rc == -EFBIG ? "too large" : err[0] ? err : strerror(-rc));
+             rc == -EFBIG ? "too large"
+             : err[0]     ? err
+                          : strerror(-rc));
     }
     return rc;
 }
@@ -782,7 +772,8 @@ static int read_object(struct floe_table *t, const char *location, const char *w
 /* Reads the current snapshot's manifest list into c (nothing when there is no snapshot). */
 static int carry_parent(struct floe_table *t, struct carried *c)
 {
-    const struct floe_meta_snapshot *s = floe_meta_find_snapshot(t->meta, t->meta->current_snapshot_id);
+    const struct floe_meta_snapshot *s =
+        floe_meta_find_snapshot(t->meta, t->meta->current_snapshot_id);
     if (!s) {
         return 0;
     }
@@ -1130,8 +1121,7 @@ int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
                 e->file.equality_ids = f->equality_ids;
             }
         }
-        snprintf(cm->path, path_cap, "%s/metadata/%s-m%zu.avro", t->cat->table_dir, commit_uuid,
-                 m);
+        snprintf(cm->path, path_cap, "%s/metadata/%s-m%zu.avro", t->cat->table_dir, commit_uuid, m);
         struct floe_manifest_info info = {schema_json,
                                           strlen(schema_json),
                                           t->meta->current_schema_id,
@@ -1149,8 +1139,8 @@ int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
     uint64_t data_files = data ? data->n : 0, data_rows = data ? data->rows : 0;
     uint64_t del_files = (deletes ? deletes->n : 0) + (global ? global->n : 0);
     uint64_t del_rows = (deletes ? deletes->rows : 0) + (global ? global->rows : 0);
-    uint64_t bytes = (data ? data->bytes : 0) + (deletes ? deletes->bytes : 0) +
-                     (global ? global->bytes : 0);
+    uint64_t bytes =
+        (data ? data->bytes : 0) + (deletes ? deletes->bytes : 0) + (global ? global->bytes : 0);
     size_t parts = distinct_partitions(data, deletes);
     char v[6][32];
     summary = malloc((nextra + 8) * sizeof(*summary));
@@ -1197,8 +1187,8 @@ int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
         for (size_t m = 0; m < nms; m++) {
             struct commit_manifest *cm = &ms[m];
             rc = floe_manifest_summarize(cm->global ? &unpartitioned : &spec, cm->entries,
-                                         cm->files->n, seq, id, &rows[m],
-                                         cm->sums, cm->bounds, sizeof(cm->bounds));
+                                         cm->files->n, seq, id, &rows[m], cm->sums, cm->bounds,
+                                         sizeof(cm->bounds));
             if (rc < 0) {
                 fail(t, "cannot summarize the manifest: %s", strerror(-rc));
                 goto done;
@@ -1231,8 +1221,8 @@ int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
         if (ts < t->meta->last_updated_ms) {
             ts = t->meta->last_updated_ms;
         }
-        struct floe_meta_commit commit = {id, ts, list, operation, summary, ns,
-                                          t->metadata_location};
+        struct floe_meta_commit commit = {
+            id, ts, list, operation, summary, ns, t->metadata_location};
         rc = floe_meta_add_snapshot(t->meta, &commit, err, sizeof(err));
         if (rc < 0) {
             remove_one(t, list);
@@ -1262,14 +1252,15 @@ int floe_table_commit(struct floe_table *t, struct floe_table_pending *data,
         free(location);
         remove_one(t, list);
         if (rc != -EEXIST || attempt + 1 >= COMMIT_ATTEMPTS) {
-            fail(t, "commit failed: %s",
-                 t->cat->err && *t->cat->err ? t->cat->err : strerror(-rc));
+            fail(t, "commit failed: %s", t->cat->err && *t->cat->err ? t->cat->err : strerror(-rc));
             rollback(t);
             goto done;
         }
         /* Lost the race: rebase onto the winner. */
-        FLOE_INFO(TABLE_MODULE, "lost the commit race to another writer; rebasing\tversion=%"
-                  PRId64 " attempt=%d", t->version + 1, attempt + 1);
+        FLOE_INFO(TABLE_MODULE,
+                  "lost the commit race to another writer; rebasing\tversion=%" PRId64
+                  " attempt=%d",
+                  t->version + 1, attempt + 1);
         if ((rc = floe_table_load(t)) < 0) {
             rollback(t);
             goto done;
@@ -1317,8 +1308,7 @@ static int publish_change(struct floe_table *t, const char *what)
 {
     char err[512];
     /* A new version: the one it replaces goes to metadata-log. */
-    if (floe_meta_record_previous(t->meta, t->metadata_location, now_ms(), err, sizeof(err)) <
-        0) {
+    if (floe_meta_record_previous(t->meta, t->metadata_location, now_ms(), err, sizeof(err)) < 0) {
         fail(t, "%s", err);
         rollback(t);
         return -ENOMEM;
@@ -1410,8 +1400,7 @@ static int ensure_unpartitioned_spec(struct floe_table *t)
             return rc;
         }
     }
-    return fail(t, "gave up adding the spec of global deletes after %d attempts",
-                COMMIT_ATTEMPTS);
+    return fail(t, "gave up adding the spec of global deletes after %d attempts", COMMIT_ATTEMPTS);
 }
 
 /* ---- snapshot expiry ---------------------------------------------------------------------- */
@@ -1556,8 +1545,8 @@ int floe_table_expire(struct floe_table *t, int keep_last, int64_t max_age_ms, s
         if (rc == 0) {
             rc = floe_meta_remove_snapshots(t->meta, ids, n, now, err, sizeof(err));
             if (rc == 0) {
-                rc = floe_meta_record_previous(t->meta, t->metadata_location, now, err,
-                                               sizeof(err));
+                rc =
+                    floe_meta_record_previous(t->meta, t->metadata_location, now, err, sizeof(err));
             }
             if (rc < 0) {
                 fail(t, "%s", err);
@@ -1599,8 +1588,10 @@ int floe_table_expire(struct floe_table *t, int keep_last, int64_t max_age_ms, s
             char derr[512] = "";
             if (gone.n && (!doomed || floe_store_delete(t->store, doomed, ndoomed, deleted, derr,
                                                         sizeof(derr)) < 0)) {
-                FLOE_WARN(TABLE_MODULE, "expired snapshots, but not all of their files could "
-                          "be deleted (%s)", doomed ? derr : "out of memory");
+                FLOE_WARN(TABLE_MODULE,
+                          "expired snapshots, but not all of their files could "
+                          "be deleted (%s)",
+                          doomed ? derr : "out of memory");
             }
             free(doomed);
             *expired = n;

@@ -41,10 +41,10 @@ typedef int (*floe_table_check_fn)(void *ctx, const struct floe_meta *meta);
 struct floe_table {
     struct floe_store *store; /* the warehouse's; owned */
     struct floe_catalog *cat; /* on store */
-    struct floe_meta *meta; /* NULL until loaded or created */
-    int64_t version;        /* of the loaded metadata file */
+    struct floe_meta *meta;   /* NULL until loaded or created */
+    int64_t version;          /* of the loaded metadata file */
     char *metadata_location;
-    char err[1024]; /* the last failure, for messages */
+    char err[1024];            /* the last failure, for messages */
     floe_table_check_fn check; /* optional, see above; NULL by default */
     void *check_ctx;
 };
@@ -121,22 +121,22 @@ void floe_table_close(struct floe_table *t);
 #define FLOE_TABLE_ENCODE_THREADS 2
 struct floe_table_writer {
     struct floe_table *table;
-    struct floe_schema bound;      /* config columns with the table's field ids */
-    struct floe_partition spec;    /* the table's spec, in terms of bound's columns */
+    struct floe_schema bound;                /* config columns with the table's field ids */
+    struct floe_partition spec;              /* the table's spec, in terms of bound's columns */
     struct pq_column cols[FLOE_COLUMNS_MAX]; /* the files' columns */
     int nfile_cols;
     struct pq_options opt;
     char *schema_json;
-    struct pq_kv kv; /* iceberg.schema = schema_json, for the files' metadata */
+    struct pq_kv kv;                     /* iceberg.schema = schema_json, for the files' metadata */
     void *ws[FLOE_TABLE_ENCODE_THREADS]; /* one Parquet workspace per encoding thread */
     size_t ws_size;
     int nws;
     uint32_t seq; /* file counter for names */
     uint8_t run_id[16];
-    bool deletes;      /* writes equality-delete files on the key */
-    bool global;       /* deletes: unpartitioned (global) rather than per partition */
-    int32_t key_id;    /* the key column's field id */
-    int key_col;       /* deletes: the key's index in bound (the files' one column) */
+    bool deletes;   /* writes equality-delete files on the key */
+    bool global;    /* deletes: unpartitioned (global) rather than per partition */
+    int32_t key_id; /* the key column's field id */
+    int key_col;    /* deletes: the key's index in bound (the files' one column) */
 };
 
 /* floe_table_writer_init(w, t, cfg, row_group_bytes): binds cfg's columns to t's current
@@ -175,8 +175,8 @@ int floe_table_write_batch(struct floe_table_writer *w, const struct floe_batch 
  * (a row delta: the deletes remove older rows — lower sequence numbers — of their keys in
  * their partitions, or everywhere for global ones, while the new rows share the commit's
  * sequence number and survive). Global deletes need an unpartitioned spec in the table: the
- * first commit that has some adds one first, as a metadata version of its own. Extra summary entries (e.g.
- * floe.commit-id, floe.offsets.<topic>) are added. Retries after lost races (up to 20
+ * first commit that has some adds one first, as a metadata version of its own. Extra summary
+ * entries (e.g. floe.commit-id, floe.offsets.<topic>) are added. Retries after lost races (up to 20
  * attempts). On success the pending lists are emptied and t holds the new metadata; on
  * failure nothing was committed and the files remain pending.
  *

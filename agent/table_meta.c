@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "table_meta_internal.h"
 
 #define ERRBUF 256
@@ -21,20 +22,20 @@
 
 static int missing(char *err, size_t cap, const char *ctx, const char *key)
 {
-    return floe_meta__fail(err, cap, -EINVAL, "table metadata: required field '%s%s' is missing",
-                           ctx, key);
+    return floe_errbuf_fail(err, cap, -EINVAL, "table metadata: required field '%s%s' is missing",
+                            ctx, key);
 }
 
 static int wrong(char *err, size_t cap, const char *ctx, const char *key, const char *what)
 {
-    return floe_meta__fail(err, cap, -EINVAL, "table metadata: field '%s%s' must be %s", ctx,
-                           key, what);
+    return floe_errbuf_fail(err, cap, -EINVAL, "table metadata: field '%s%s' must be %s", ctx, key,
+                            what);
 }
 
 /* Reads obj[key] as an int64. Absent (or null when null_ok) leaves *v alone and sets *present
  * false; a required absent field is an error. */
-static int get_i64(const cJSON *obj, const char *ctx, const char *key, bool required,
-                   bool null_ok, int64_t *v, bool *present, char *err, size_t cap)
+static int get_i64(const cJSON *obj, const char *ctx, const char *key, bool required, bool null_ok,
+                   int64_t *v, bool *present, char *err, size_t cap)
 {
     const cJSON *it = floe_meta__get(obj, key);
     if (present) {
@@ -115,22 +116,22 @@ static int get_string_map(const cJSON *obj, const char *ctx, const char *key, bo
     }
     for (const cJSON *c = it->child; c; c = c->next) {
         if (!cJSON_IsString(c)) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "table metadata: field '%s%s.%s' must be a string", ctx, key,
-                                   c->string);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "table metadata: field '%s%s.%s' must be a string", ctx, key,
+                                    c->string);
         }
     }
     *map = it;
     return 0;
 }
 
-static int elem_object(const cJSON *e, const char *key, int i, char *ctx, size_t ctxcap,
-                       char *err, size_t cap)
+static int elem_object(const cJSON *e, const char *key, int i, char *ctx, size_t ctxcap, char *err,
+                       size_t cap)
 {
     snprintf(ctx, ctxcap, "%s[%d].", key, i);
     if (!cJSON_IsObject(e)) {
-        return floe_meta__fail(err, cap, -EINVAL, "table metadata: '%s[%d]' must be an object",
-                               key, i);
+        return floe_errbuf_fail(err, cap, -EINVAL, "table metadata: '%s[%d]' must be an object",
+                                key, i);
     }
     return 0;
 }
@@ -183,17 +184,18 @@ static int index_schemas(const cJSON *root, struct floe_meta *v, char *err, size
         for (const cJSON *t = schemas->child; t != s; t = t->next, j++) {
             int other;
             if (floe_meta__i32(floe_meta__get(t, "schema-id"), &other) == 0 && other == id) {
-                return floe_meta__fail(err, cap, -EINVAL,
-                                       "table metadata: schemas[%d] and schemas[%d] both have "
-                                       "schema-id %d", j, i, id);
+                return floe_errbuf_fail(err, cap, -EINVAL,
+                                        "table metadata: schemas[%d] and schemas[%d] both have "
+                                        "schema-id %d",
+                                        j, i, id);
             }
         }
     }
     const cJSON *cur = floe_meta__find_schema(root, v->current_schema_id);
     if (!cur) {
-        return floe_meta__fail(err, cap, -EINVAL,
-                               "table metadata: current-schema-id %d is not in 'schemas'",
-                               v->current_schema_id);
+        return floe_errbuf_fail(err, cap, -EINVAL,
+                                "table metadata: current-schema-id %d is not in 'schemas'",
+                                v->current_schema_id);
     }
     return floe_meta__schema_view(cur, &v->schema, v->identifier_ids, &v->nidentifier, err, cap);
 }
@@ -263,8 +265,8 @@ static int index_specs(const cJSON *root, struct floe_meta *v, char *err, size_t
             v->unpartitioned_spec_id = id;
         }
         if (is_default && found) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "table metadata: two partition specs have spec-id %d", id);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "table metadata: two partition specs have spec-id %d", id);
         }
         int j = 0;
         for (const cJSON *f = fields->child; f; f = f->next, j++) {
@@ -272,9 +274,9 @@ static int index_specs(const cJSON *root, struct floe_meta *v, char *err, size_t
             const char *name = NULL, *transform = NULL;
             snprintf(fctx, sizeof fctx, "partition-specs[%d].fields[%d].", i, j);
             if (!cJSON_IsObject(f)) {
-                return floe_meta__fail(err, cap, -EINVAL,
-                                       "table metadata: '%.*s' must be an object",
-                                       (int)strlen(fctx) - 1, fctx);
+                return floe_errbuf_fail(err, cap, -EINVAL,
+                                        "table metadata: '%.*s' must be an object",
+                                        (int)strlen(fctx) - 1, fctx);
             }
             if ((rc = get_i32(f, fctx, "source-id", true, &source_id, NULL, err, cap)) != 0 ||
                 (rc = get_i32(f, fctx, "field-id", true, &field_id, NULL, err, cap)) != 0 ||
@@ -286,20 +288,22 @@ static int index_specs(const cJSON *root, struct floe_meta *v, char *err, size_t
                 continue; /* older specs only need to be well formed */
             }
             if (j >= FLOE_PARTITION_FIELDS_MAX) {
-                return floe_meta__fail(err, cap, -EINVAL,
-                                       "table metadata: the default partition spec has more "
-                                       "than %d fields", FLOE_PARTITION_FIELDS_MAX);
+                return floe_errbuf_fail(err, cap, -EINVAL,
+                                        "table metadata: the default partition spec has more "
+                                        "than %d fields",
+                                        FLOE_PARTITION_FIELDS_MAX);
             }
             struct floe_meta_spec_field *sf = &v->spec.fields[j];
             if (parse_transform(transform, &sf->transform, &sf->param) != 0) {
-                return floe_meta__fail(err, cap, -EINVAL,
-                                       "table metadata: '%stransform' \"%s\" is not a transform "
-                                       "floe knows", fctx, transform);
+                return floe_errbuf_fail(err, cap, -EINVAL,
+                                        "table metadata: '%stransform' \"%s\" is not a transform "
+                                        "floe knows",
+                                        fctx, transform);
             }
             if (strlen(name) >= sizeof sf->name) {
-                return floe_meta__fail(err, cap, -EINVAL,
-                                       "table metadata: '%sname' is longer than %zu bytes", fctx,
-                                       sizeof sf->name - 1);
+                return floe_errbuf_fail(err, cap, -EINVAL,
+                                        "table metadata: '%sname' is longer than %zu bytes", fctx,
+                                        sizeof sf->name - 1);
             }
             sf->source_id = source_id;
             sf->field_id = field_id;
@@ -311,19 +315,19 @@ static int index_specs(const cJSON *root, struct floe_meta *v, char *err, size_t
                 }
             }
             if (sf->column < 0) {
-                return floe_meta__fail(err, cap, -EINVAL,
-                                       "table metadata: partition field '%s' has source-id %d, "
-                                       "which is not a column of the current schema", name,
-                                       source_id);
+                return floe_errbuf_fail(err, cap, -EINVAL,
+                                        "table metadata: partition field '%s' has source-id %d, "
+                                        "which is not a column of the current schema",
+                                        name, source_id);
             }
             v->spec.nfields = j + 1;
         }
         found = found || is_default;
     }
     if (!found) {
-        return floe_meta__fail(err, cap, -EINVAL,
-                               "table metadata: default-spec-id %d is not in 'partition-specs'",
-                               v->spec.spec_id);
+        return floe_errbuf_fail(err, cap, -EINVAL,
+                                "table metadata: default-spec-id %d is not in 'partition-specs'",
+                                v->spec.spec_id);
     }
     return 0;
 }
@@ -350,9 +354,9 @@ static int index_sort_orders(const cJSON *root, char *err, size_t cap)
         found = found || id == def;
     }
     if (!found) {
-        return floe_meta__fail(err, cap, -EINVAL,
-                               "table metadata: default-sort-order-id %d is not in 'sort-orders'",
-                               def);
+        return floe_errbuf_fail(err, cap, -EINVAL,
+                                "table metadata: default-sort-order-id %d is not in 'sort-orders'",
+                                def);
     }
     return 0;
 }
@@ -372,7 +376,7 @@ static int index_snapshots(const cJSON *root, struct floe_meta *v, char *err, si
     if (n > 0) {
         v->snapshots = calloc(n, sizeof *v->snapshots);
         if (!v->snapshots) {
-            return floe_meta__fail(err, cap, -ENOMEM, "out of memory");
+            return floe_errbuf_fail(err, cap, -ENOMEM, "out of memory");
         }
     }
     int i = 0;
@@ -388,8 +392,8 @@ static int index_snapshots(const cJSON *root, struct floe_meta *v, char *err, si
             (rc = get_i64(s, ctx, "parent-snapshot-id", false, true, &sn->parent_id, &has, err,
                           cap)) != 0 ||
             /* Absent on snapshots made before a v1 table became v2: Java reads 0. */
-            (rc = get_i64(s, ctx, "sequence-number", false, false, &sn->sequence_number, NULL,
-                          err, cap)) != 0 ||
+            (rc = get_i64(s, ctx, "sequence-number", false, false, &sn->sequence_number, NULL, err,
+                          cap)) != 0 ||
             (rc = get_i64(s, ctx, "timestamp-ms", true, false, &sn->timestamp_ms, NULL, err,
                           cap)) != 0 ||
             (rc = get_str(s, ctx, "manifest-list", true, &sn->manifest_list, err, cap)) != 0 ||
@@ -405,16 +409,18 @@ static int index_snapshots(const cJSON *root, struct floe_meta *v, char *err, si
         }
         sn->operation = op ? op->valuestring : NULL;
         if (sn->sequence_number > v->last_sequence_number) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "table metadata: snapshots[%d] has sequence-number %lld, above "
-                                   "last-sequence-number %lld", i, (long long)sn->sequence_number,
-                                   (long long)v->last_sequence_number);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "table metadata: snapshots[%d] has sequence-number %lld, above "
+                                    "last-sequence-number %lld",
+                                    i, (long long)sn->sequence_number,
+                                    (long long)v->last_sequence_number);
         }
         for (int j = 0; j < i; j++) {
             if (v->snapshots[j].id == sn->id) {
-                return floe_meta__fail(err, cap, -EINVAL,
-                                       "table metadata: snapshot-id %lld appears twice in "
-                                       "'snapshots'", (long long)sn->id);
+                return floe_errbuf_fail(err, cap, -EINVAL,
+                                        "table metadata: snapshot-id %lld appears twice in "
+                                        "'snapshots'",
+                                        (long long)sn->id);
             }
         }
         v->nsnapshots = (size_t)i + 1;
@@ -434,9 +440,9 @@ static int index_refs(const cJSON *root, struct floe_meta *v, char *err, size_t 
         v->current_snapshot_id = -1;
     }
     if (v->current_snapshot_id != -1 && !floe_meta_find_snapshot(v, v->current_snapshot_id)) {
-        return floe_meta__fail(err, cap, -EINVAL,
-                               "table metadata: current-snapshot-id %lld is not in 'snapshots'",
-                               (long long)v->current_snapshot_id);
+        return floe_errbuf_fail(err, cap, -EINVAL,
+                                "table metadata: current-snapshot-id %lld is not in 'snapshots'",
+                                (long long)v->current_snapshot_id);
     }
     v->main_snapshot_id = v->current_snapshot_id;
     const cJSON *refs = floe_meta__get(root, "refs");
@@ -453,8 +459,8 @@ static int index_refs(const cJSON *root, struct floe_meta *v, char *err, size_t 
         const char *type = NULL;
         snprintf(ctx, sizeof ctx, "refs.%.*s.", FLOE_NAME_MAX, r->string);
         if (!cJSON_IsObject(r)) {
-            return floe_meta__fail(err, cap, -EINVAL, "table metadata: '%.*s' must be an object",
-                                   (int)strlen(ctx) - 1, ctx);
+            return floe_errbuf_fail(err, cap, -EINVAL, "table metadata: '%.*s' must be an object",
+                                    (int)strlen(ctx) - 1, ctx);
         }
         if ((rc = get_i64(r, ctx, "snapshot-id", true, false, &id, NULL, err, cap)) != 0 ||
             (rc = get_str(r, ctx, "type", true, &type, err, cap)) != 0 ||
@@ -467,19 +473,19 @@ static int index_refs(const cJSON *root, struct floe_meta *v, char *err, size_t 
             return wrong(err, cap, ctx, "type", "\"branch\" or \"tag\"");
         }
         if (!floe_meta_find_snapshot(v, id)) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "table metadata: '%ssnapshot-id' %lld is not in 'snapshots'",
-                                   ctx, (long long)id);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "table metadata: '%ssnapshot-id' %lld is not in 'snapshots'",
+                                    ctx, (long long)id);
         }
         if (strcmp(r->string, "main") == 0) {
             if (strcmp(type, "branch") != 0) {
                 return wrong(err, cap, ctx, "type", "\"branch\"");
             }
             if (id != v->current_snapshot_id) {
-                return floe_meta__fail(err, cap, -EINVAL,
-                                       "table metadata: refs.main (%lld) differs from "
-                                       "current-snapshot-id (%lld)", (long long)id,
-                                       (long long)v->current_snapshot_id);
+                return floe_errbuf_fail(err, cap, -EINVAL,
+                                        "table metadata: refs.main (%lld) differs from "
+                                        "current-snapshot-id (%lld)",
+                                        (long long)id, (long long)v->current_snapshot_id);
             }
         }
     }
@@ -527,17 +533,18 @@ int floe_meta__index(cJSON *root, struct floe_meta *v, char *err, size_t cap)
     memset(v, 0, sizeof *v);
     v->root__ = root;
     if (!cJSON_IsObject(root)) {
-        rc = floe_meta__fail(err, cap, -EINVAL, "table metadata: the document is not an object");
+        rc = floe_errbuf_fail(err, cap, -EINVAL, "table metadata: the document is not an object");
         goto fail;
     }
     if ((rc = get_i32(root, "", "format-version", true, &v->format_version, NULL, err, cap)) != 0) {
         goto fail;
     }
     if (v->format_version != 2) {
-        rc = floe_meta__fail(err, cap, -ENOTSUP,
-                             "table metadata: unsupported format-version %d: floe reads and "
-                             "writes Iceberg v2 tables only (v1 has no sequence numbers for "
-                             "equality deletes; v3 needs a v3 writer)", v->format_version);
+        rc = floe_errbuf_fail(err, cap, -ENOTSUP,
+                              "table metadata: unsupported format-version %d: floe reads and "
+                              "writes Iceberg v2 tables only (v1 has no sequence numbers for "
+                              "equality deletes; v3 needs a v3 writer)",
+                              v->format_version);
         goto fail;
     }
     if ((rc = get_str(root, "", "table-uuid", true, &uuid, err, cap)) != 0) {
@@ -552,8 +559,8 @@ int floe_meta__index(cJSON *root, struct floe_meta *v, char *err, size_t cap)
         v->uuid[i] = (c >= 'A' && c <= 'F') ? (char)(c - 'A' + 'a') : c;
     }
     if ((rc = get_str(root, "", "location", true, &v->location, err, cap)) != 0 ||
-        (rc = get_i64(root, "", "last-sequence-number", true, false, &v->last_sequence_number,
-                      NULL, err, cap)) != 0 ||
+        (rc = get_i64(root, "", "last-sequence-number", true, false, &v->last_sequence_number, NULL,
+                      err, cap)) != 0 ||
         (rc = get_i64(root, "", "last-updated-ms", true, false, &v->last_updated_ms, NULL, err,
                       cap)) != 0 ||
         (rc = get_i32(root, "", "last-column-id", true, &v->last_column_id, NULL, err, cap)) != 0) {
@@ -583,7 +590,7 @@ int floe_meta__swap(struct floe_meta *meta, cJSON *root, char *err, size_t cap)
     struct floe_meta *nv = malloc(sizeof *nv);
     if (!nv) {
         cJSON_Delete(root);
-        return floe_meta__fail(err, cap, -ENOMEM, "out of memory");
+        return floe_errbuf_fail(err, cap, -ENOMEM, "out of memory");
     }
     int rc = floe_meta__index(root, nv, err, cap);
     if (rc != 0) {
@@ -600,20 +607,19 @@ int floe_meta__swap(struct floe_meta *meta, cJSON *root, char *err, size_t cap)
 
 /* ---- public: parse, serialize, free, lookups ---- */
 
-int floe_meta_parse(const char *text, size_t len, struct floe_meta **out, char *err,
-                    size_t errcap)
+int floe_meta_parse(const char *text, size_t len, struct floe_meta **out, char *err, size_t errcap)
 {
     char buf[ERRBUF];
     int code;
     *out = NULL;
     cJSON *root = floe_meta__json_parse(text, len, &code, buf, sizeof buf);
     if (!root) {
-        return floe_meta__fail(err, errcap, code, "table metadata: %s", buf);
+        return floe_errbuf_fail(err, errcap, code, "table metadata: %s", buf);
     }
     struct floe_meta *m = malloc(sizeof *m);
     if (!m) {
         cJSON_Delete(root);
-        return floe_meta__fail(err, errcap, -ENOMEM, "out of memory");
+        return floe_errbuf_fail(err, errcap, -ENOMEM, "out of memory");
     }
     int rc = floe_meta__index(root, m, err, errcap);
     if (rc != 0) {
@@ -640,8 +646,7 @@ void floe_meta_free(struct floe_meta *meta)
     free(meta);
 }
 
-int floe_meta_add_unpartitioned_spec(struct floe_meta *meta, int *spec_id, char *err,
-                                     size_t errcap)
+int floe_meta_add_unpartitioned_spec(struct floe_meta *meta, int *spec_id, char *err, size_t errcap)
 {
     if (meta->unpartitioned_spec_id >= 0) {
         *spec_id = meta->unpartitioned_spec_id;
@@ -661,7 +666,7 @@ int floe_meta_add_unpartitioned_spec(struct floe_meta *meta, int *spec_id, char 
         !cJSON_AddArrayToObject(spec, "fields") || !cJSON_AddItemToArray(specs, spec)) {
         cJSON_Delete(root);
         cJSON_Delete(spec);
-        return floe_meta__fail(err, errcap, -ENOMEM, "out of memory adding a partition spec");
+        return floe_errbuf_fail(err, errcap, -ENOMEM, "out of memory adding a partition spec");
     }
     int rc = floe_meta__swap(meta, root, err, errcap);
     if (rc == 0) {
@@ -824,41 +829,42 @@ static int check_create(const struct floe_meta_create_args *a, int *key_index, c
 {
     if (!a || !a->uuid || !a->location || !a->schema || a->schema->ncolumns <= 0 ||
         a->schema->ncolumns > FLOE_COLUMNS_MAX) {
-        return floe_meta__fail(err, cap, -EINVAL,
-                               "create table: a uuid, a location and at least one column are "
-                               "needed");
+        return floe_errbuf_fail(err, cap, -EINVAL,
+                                "create table: a uuid, a location and at least one column are "
+                                "needed");
     }
     *key_index = -1;
     if (a->key) {
         int k = floe_schema_find(a->schema, a->key);
         if (k < 0) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "create table: key column '%s' is not in the schema", a->key);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "create table: key column '%s' is not in the schema", a->key);
         }
         const struct floe_column *c = &a->schema->columns[k];
         /* Iceberg identifier fields must be required and not floating point. */
         if (!c->required) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "create table: key column '%s' must be declared required "
-                                   "(Iceberg identifier fields cannot be null)", a->key);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "create table: key column '%s' must be declared required "
+                                    "(Iceberg identifier fields cannot be null)",
+                                    a->key);
         }
         if (c->type == FLOE_TYPE_FLOAT || c->type == FLOE_TYPE_DOUBLE) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "create table: key column '%s' cannot be %s (Iceberg "
-                                   "identifier fields cannot be floating point)", a->key,
-                                   floe_type_name(c->type));
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "create table: key column '%s' cannot be %s (Iceberg "
+                                    "identifier fields cannot be floating point)",
+                                    a->key, floe_type_name(c->type));
         }
         *key_index = k;
     }
     const struct floe_partition *p = a->partition;
     if (p && (p->nfields < 0 || p->nfields > FLOE_PARTITION_FIELDS_MAX)) {
-        return floe_meta__fail(err, cap, -EINVAL, "create table: bad partition field count");
+        return floe_errbuf_fail(err, cap, -EINVAL, "create table: bad partition field count");
     }
     for (int i = 0; p && i < p->nfields; i++) {
         if (p->fields[i].column < 0 || p->fields[i].column >= a->schema->ncolumns ||
             p->fields[i].name[0] == '\0') {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "create table: partition field %d names no column", i);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "create table: partition field %d names no column", i);
         }
     }
     return 0;
@@ -908,7 +914,7 @@ int floe_meta_create(const struct floe_meta_create_args *a, struct floe_meta **o
     }
     for (size_t i = 0; i < a->nproperties; i++) {
         if (!a->properties[i].key || !a->properties[i].value) {
-            rc = floe_meta__fail(err, cap, -EINVAL, "create table: property %zu is incomplete", i);
+            rc = floe_errbuf_fail(err, cap, -EINVAL, "create table: property %zu is incomplete", i);
             goto fail;
         }
         if (!add_str(props, a->properties[i].key, a->properties[i].value)) {
@@ -932,7 +938,7 @@ int floe_meta_create(const struct floe_meta_create_args *a, struct floe_meta **o
     return 0;
 fail:
     if (rc == -ENOMEM) {
-        floe_meta__fail(err, cap, rc, "create table: out of memory");
+        floe_errbuf_fail(err, cap, rc, "create table: out of memory");
     }
     cJSON_Delete(root);
     free(m);

@@ -18,10 +18,6 @@
 #define FLOE_META__PRINTF(a, b)
 #endif
 
-/* Writes a message to err (if errcap > 0) and returns code. */
-int floe_meta__fail(char *err, size_t errcap, int code, const char *fmt, ...)
-    FLOE_META__PRINTF(4, 5);
-
 /* floe_meta__json_parse(text, len, &code, err, errcap): parses RFC 8259 JSON into a cJSON tree
  * in which every number is a cJSON_Raw item holding its literal text. Strings must be valid
  * UTF-8 without NUL; objects must not repeat a key; nesting is limited to 64 levels. Returns

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "table_meta_internal.h"
 
 #define JSON_DEPTH_MAX 64
@@ -29,17 +30,6 @@ struct jr {
     bool failed;
     int code; /* -EINVAL, or -ENOMEM when an allocation failed */
 };
-
-int floe_meta__fail(char *err, size_t errcap, int code, const char *fmt, ...)
-{
-    if (err && errcap > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errcap, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 FLOE_META__PRINTF(2, 3)
 static cJSON *jr_error(struct jr *r, const char *fmt, ...)
@@ -468,7 +458,7 @@ cJSON *floe_meta__json_parse(const char *text, size_t len, int *code, char *err,
                    .code = -EINVAL};
     *code = -EINVAL;
     if (!text) {
-        floe_meta__fail(err, errcap, -EINVAL, "no metadata text");
+        floe_errbuf_fail(err, errcap, -EINVAL, "no metadata text");
         return NULL;
     }
     cJSON *root = parse_value(&r, 0);

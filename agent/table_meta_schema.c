@@ -14,10 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "table_meta_internal.h"
 
-int floe_meta__schema_view(const cJSON *s, struct floe_schema *out, int *ids, int *nids,
-                           char *err, size_t cap)
+int floe_meta__schema_view(const cJSON *s, struct floe_schema *out, int *ids, int *nids, char *err,
+                           size_t cap)
 {
     int sid = -1;
     floe_meta__i32(floe_meta__get(s, "schema-id"), &sid);
@@ -30,90 +31,99 @@ int floe_meta__schema_view(const cJSON *s, struct floe_schema *out, int *ids, in
         const cJSON *req = floe_meta__get(f, "required"), *type = floe_meta__get(f, "type");
         /* Bounds first: nothing is written to a column past the array. */
         if (i >= FLOE_COLUMNS_MAX) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "table metadata: schema %d has more than %d columns", sid,
-                                   FLOE_COLUMNS_MAX);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "table metadata: schema %d has more than %d columns", sid,
+                                    FLOE_COLUMNS_MAX);
         }
         struct floe_column *c = &out->columns[i];
         if (!cJSON_IsObject(f)) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "table metadata: schema %d: field %d is not an object", sid, i);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "table metadata: schema %d: field %d is not an object", sid, i);
         }
         if (!cJSON_IsString(name)) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "table metadata: schema %d: field %d: 'name' must be a string",
-                                   sid, i);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "table metadata: schema %d: field %d: 'name' must be a string",
+                                    sid, i);
         }
         const char *n = name->valuestring;
         if (floe_meta__i32(id, &c->field_id) != 0 || c->field_id <= 0) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "table metadata: schema %d: column '%s': 'id' must be a "
-                                   "positive integer", sid, n);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "table metadata: schema %d: column '%s': 'id' must be a "
+                                    "positive integer",
+                                    sid, n);
         }
         if (!cJSON_IsBool(req)) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "table metadata: schema %d: column '%s': 'required' must be "
-                                   "true or false", sid, n);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "table metadata: schema %d: column '%s': 'required' must be "
+                                    "true or false",
+                                    sid, n);
         }
         if (cJSON_IsObject(type)) {
             const cJSON *kind = floe_meta__get(type, "type");
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "table metadata: column '%s' has a nested type (%s); floe "
-                                   "writes flat tables of primitive columns only", n,
-                                   cJSON_IsString(kind) ? kind->valuestring : "?");
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "table metadata: column '%s' has a nested type (%s); floe "
+                                    "writes flat tables of primitive columns only",
+                                    n, cJSON_IsString(kind) ? kind->valuestring : "?");
         }
         if (!cJSON_IsString(type)) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "table metadata: schema %d: column '%s': 'type' must be a "
-                                   "string or an object", sid, n);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "table metadata: schema %d: column '%s': 'type' must be a "
+                                    "string or an object",
+                                    sid, n);
         }
         if (floe_type_parse(type->valuestring, &c->type) != 0) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "table metadata: column '%s' has type '%s', which floe does "
-                                   "not write", n, type->valuestring);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "table metadata: column '%s' has type '%s', which floe does "
+                                    "not write",
+                                    n, type->valuestring);
         }
         if (strlen(n) >= sizeof c->name || n[0] == '\0') {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "table metadata: column name '%.40s…' is empty or longer than "
-                                   "%zu bytes", n, sizeof c->name - 1);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "table metadata: column name '%.40s…' is empty or longer than "
+                                    "%zu bytes",
+                                    n, sizeof c->name - 1);
         }
         strcpy(c->name, n);
         c->required = cJSON_IsTrue(req);
         for (int j = 0; j < i; j++) {
             if (out->columns[j].field_id == c->field_id || strcmp(out->columns[j].name, n) == 0) {
-                return floe_meta__fail(err, cap, -EINVAL,
-                                       "table metadata: schema %d: columns '%s' and '%s' share a "
-                                       "name or field id", sid, out->columns[j].name, n);
+                return floe_errbuf_fail(err, cap, -EINVAL,
+                                        "table metadata: schema %d: columns '%s' and '%s' share a "
+                                        "name or field id",
+                                        sid, out->columns[j].name, n);
             }
         }
         out->ncolumns = i + 1;
     }
     if (!cJSON_IsArray(fields)) {
-        return floe_meta__fail(err, cap, -EINVAL, "table metadata: schema %d has no fields", sid);
+        return floe_errbuf_fail(err, cap, -EINVAL, "table metadata: schema %d has no fields", sid);
     }
     const cJSON *idents = floe_meta__get(s, "identifier-field-ids");
     if (!idents) {
         return 0;
     }
     if (!cJSON_IsArray(idents)) {
-        return floe_meta__fail(err, cap, -EINVAL,
-                               "table metadata: schema %d: 'identifier-field-ids' must be an "
-                               "array", sid);
+        return floe_errbuf_fail(err, cap, -EINVAL,
+                                "table metadata: schema %d: 'identifier-field-ids' must be an "
+                                "array",
+                                sid);
     }
     for (const cJSON *e = idents->child; e; e = e->next) {
         int v, found = -1;
         if (floe_meta__i32(e, &v) != 0 || *nids >= FLOE_COLUMNS_MAX) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "table metadata: schema %d: 'identifier-field-ids' must hold "
-                                   "field ids", sid);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "table metadata: schema %d: 'identifier-field-ids' must hold "
+                                    "field ids",
+                                    sid);
         }
         for (int j = 0; j < out->ncolumns; j++) {
             found = out->columns[j].field_id == v ? j : found;
         }
         if (found < 0) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "table metadata: schema %d: identifier field %d is not a "
-                                   "column", sid, v);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "table metadata: schema %d: identifier field %d is not a "
+                                    "column",
+                                    sid, v);
         }
         ids[(*nids)++] = v;
     }
@@ -164,20 +174,22 @@ static int plan(const struct floe_meta *m, const struct floe_schema *want,
         }
         const struct floe_column *h = &have->columns[k];
         if (h->type != w->type && !promotes(h->type, w->type)) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "schema: column '%s' is %s in the table and %s in the config; "
-                                   "Iceberg only widens int to long and float to double",
-                                   w->name, floe_type_name(h->type), floe_type_name(w->type));
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "schema: column '%s' is %s in the table and %s in the config; "
+                                    "Iceberg only widens int to long and float to double",
+                                    w->name, floe_type_name(h->type), floe_type_name(w->type));
         }
         if (!h->required && w->required) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "schema: column '%s' is optional in the table; it cannot "
-                                   "become required (old rows may hold nulls)", w->name);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "schema: column '%s' is optional in the table; it cannot "
+                                    "become required (old rows may hold nulls)",
+                                    w->name);
         }
         if (h->required && !w->required && is_identifier(m, h->field_id)) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "schema: column '%s' is a key (identifier) column of the "
-                                   "table and must stay required", w->name);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "schema: column '%s' is a key (identifier) column of the "
+                                    "table and must stay required",
+                                    w->name);
         }
         if (h->type != w->type) {
             struct floe_meta_change *ch = add_change(ev, FLOE_META_WIDENED, h);
@@ -193,15 +205,16 @@ static int plan(const struct floe_meta *m, const struct floe_schema *want,
             continue;
         }
         if (is_identifier(m, h->field_id)) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "schema: key (identifier) column '%s' of the table is missing "
-                                   "from the config", h->name);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "schema: key (identifier) column '%s' of the table is missing "
+                                    "from the config",
+                                    h->name);
         }
         add_change(ev, FLOE_META_RELAXED, h); /* left the config: written as null from now on */
     }
     if (ev->nchanges + nadd > FLOE_COLUMNS_MAX || have->ncolumns + nadd > FLOE_COLUMNS_MAX) {
-        return floe_meta__fail(err, cap, -EINVAL, "schema: more than %d columns",
-                               FLOE_COLUMNS_MAX);
+        return floe_errbuf_fail(err, cap, -EINVAL, "schema: more than %d columns",
+                                FLOE_COLUMNS_MAX);
     }
     for (int i = 0; i < want->ncolumns; i++) {
         const struct floe_column *w = &want->columns[i];
@@ -284,7 +297,7 @@ static int apply(struct floe_meta *m, struct floe_meta_evolution *ev, char *err,
     int next = highest_id(schemas);
     next = m->last_column_id > next ? m->last_column_id : next;
     if (next > INT32_MAX - FLOE_COLUMNS_MAX) {
-        rc = floe_meta__fail(err, cap, -EINVAL, "schema: field ids are exhausted");
+        rc = floe_errbuf_fail(err, cap, -EINVAL, "schema: field ids are exhausted");
         goto fail;
     }
     next++;
@@ -365,7 +378,7 @@ static int apply(struct floe_meta *m, struct floe_meta_evolution *ev, char *err,
     return floe_meta__swap(m, root, err, cap);
 fail:
     if (rc == -ENOMEM) {
-        floe_meta__fail(err, cap, rc, "schema: out of memory");
+        floe_errbuf_fail(err, cap, rc, "schema: out of memory");
     }
     free(probe);
     free(built);
@@ -380,13 +393,13 @@ int floe_meta_evolve_schema(struct floe_meta *meta, const struct floe_schema *wa
 {
     struct floe_meta_evolution *e = ev ? ev : malloc(sizeof *e);
     if (!e) {
-        return floe_meta__fail(err, cap, -ENOMEM, "schema: out of memory");
+        return floe_errbuf_fail(err, cap, -ENOMEM, "schema: out of memory");
     }
     memset(e, 0, sizeof *e);
     e->schema_id = meta->current_schema_id;
     int rc = 0;
     if (!wanted || wanted->ncolumns < 0 || wanted->ncolumns > FLOE_COLUMNS_MAX) {
-        rc = floe_meta__fail(err, cap, -EINVAL, "schema: no column list");
+        rc = floe_errbuf_fail(err, cap, -EINVAL, "schema: no column list");
     } else if ((rc = plan(meta, wanted, e, err, cap)) == 0 && e->nchanges > 0) {
         rc = apply(meta, e, err, cap);
     }
@@ -407,10 +420,10 @@ int floe_meta_evolution_describe(const struct floe_meta_evolution *ev, char *buf
     if (cap > 0) {
         buf[0] = '\0';
     }
-#define OUT(...)                                                                                 \
-    do {                                                                                         \
-        n = snprintf(at < cap ? buf + at : NULL, at < cap ? cap - at : 0, __VA_ARGS__);          \
-        at += n > 0 ? (size_t)n : 0;                                                             \
+#define OUT(...)                                                                                   \
+    do {                                                                                           \
+        n = snprintf(at < cap ? buf + at : NULL, at < cap ? cap - at : 0, __VA_ARGS__);            \
+        at += n > 0 ? (size_t)n : 0;                                                               \
     } while (0)
     if (ev->nchanges == 0) {
         OUT("schema unchanged (schema %d)", ev->schema_id);
@@ -444,35 +457,38 @@ int floe_meta_bind_schema(const struct floe_meta *meta, const struct floe_schema
 {
     const struct floe_schema *have = &meta->schema;
     if (!config || config->ncolumns < 0 || config->ncolumns > FLOE_COLUMNS_MAX) {
-        return floe_meta__fail(err, cap, -EINVAL, "schema: no column list");
+        return floe_errbuf_fail(err, cap, -EINVAL, "schema: no column list");
     }
     out->ncolumns = config->ncolumns;
     for (int i = 0; i < config->ncolumns; i++) {
         const struct floe_column *c = &config->columns[i];
         int k = floe_schema_find(have, c->name);
         if (k < 0) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "schema: column '%s' is not in the table (schema %d); evolve "
-                                   "the schema first", c->name, meta->current_schema_id);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "schema: column '%s' is not in the table (schema %d); evolve "
+                                    "the schema first",
+                                    c->name, meta->current_schema_id);
         }
         const struct floe_column *h = &have->columns[k];
         if (h->type != c->type && !promotes(c->type, h->type)) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "schema: column '%s' is %s in the table and %s in the config",
-                                   c->name, floe_type_name(h->type), floe_type_name(c->type));
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "schema: column '%s' is %s in the table and %s in the config",
+                                    c->name, floe_type_name(h->type), floe_type_name(c->type));
         }
         if (h->required && !c->required) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "schema: column '%s' is required in the table but optional in "
-                                   "the config; evolve the schema first", c->name);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "schema: column '%s' is required in the table but optional in "
+                                    "the config; evolve the schema first",
+                                    c->name);
         }
         out->columns[i] = *h;
     }
     for (int k = 0; k < have->ncolumns; k++) {
         if (have->columns[k].required && floe_schema_find(config, have->columns[k].name) < 0) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "schema: required table column '%s' is not in the config; "
-                                   "evolve the schema first", have->columns[k].name);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "schema: required table column '%s' is not in the config; "
+                                    "evolve the schema first",
+                                    have->columns[k].name);
         }
     }
     return 0;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "table_meta_internal.h"
 
 /* Java readers refuse logs whose entries go back by more than a minute. */
@@ -79,31 +80,33 @@ static int check_commit(const struct floe_meta *m, const struct floe_meta_commit
     bool op_ok = false;
     if (!c || c->snapshot_id <= 0 || !c->manifest_list || !c->operation ||
         (c->nsummary > 0 && !c->summary)) {
-        return floe_meta__fail(err, cap, -EINVAL,
-                               "commit: a positive snapshot id, a manifest list and an operation "
-                               "are needed");
+        return floe_errbuf_fail(err, cap, -EINVAL,
+                                "commit: a positive snapshot id, a manifest list and an operation "
+                                "are needed");
     }
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         op_ok = op_ok || strcmp(c->operation, ops[i]) == 0;
     }
     if (!op_ok) {
-        return floe_meta__fail(err, cap, -EINVAL, "commit: unknown operation '%s'", c->operation);
+        return floe_errbuf_fail(err, cap, -EINVAL, "commit: unknown operation '%s'", c->operation);
     }
     for (size_t i = 0; i < c->nsummary; i++) {
         const char *k = c->summary[i].key;
         if (!k || !c->summary[i].value) {
-            return floe_meta__fail(err, cap, -EINVAL, "commit: summary entry %zu is incomplete", i);
+            return floe_errbuf_fail(err, cap, -EINVAL, "commit: summary entry %zu is incomplete",
+                                    i);
         }
         if (strcmp(k, "operation") == 0 || kv_get(c->summary, i, k)) {
-            return floe_meta__fail(err, cap, -EINVAL, "commit: summary key '%s' given twice", k);
+            return floe_errbuf_fail(err, cap, -EINVAL, "commit: summary key '%s' given twice", k);
         }
     }
     if (m->last_sequence_number == INT64_MAX) {
-        return floe_meta__fail(err, cap, -ERANGE, "commit: last-sequence-number is at its maximum");
+        return floe_errbuf_fail(err, cap, -ERANGE,
+                                "commit: last-sequence-number is at its maximum");
     }
     if (floe_meta_find_snapshot(m, c->snapshot_id)) {
-        return floe_meta__fail(err, cap, -EEXIST, "commit: snapshot id %lld is already used",
-                               (long long)c->snapshot_id);
+        return floe_errbuf_fail(err, cap, -EEXIST, "commit: snapshot id %lld is already used",
+                                (long long)c->snapshot_id);
     }
     const cJSON *log = floe_meta__get(m->root__, "snapshot-log");
     const cJSON *last = cJSON_IsArray(log) && log->child ? log->child->prev : NULL;
@@ -111,10 +114,10 @@ static int check_commit(const struct floe_meta *m, const struct floe_meta_commit
     if (last && floe_meta__i64(floe_meta__get(last, "timestamp-ms"), &last_ts) == 0 &&
         c->timestamp_ms < last_ts &&
         (uint64_t)last_ts - (uint64_t)c->timestamp_ms > (uint64_t)ONE_MINUTE_MS) {
-        return floe_meta__fail(err, cap, -ERANGE,
-                               "commit: timestamp %lld is more than a minute before the last "
-                               "snapshot (%lld); is the clock right?", (long long)c->timestamp_ms,
-                               (long long)last_ts);
+        return floe_errbuf_fail(err, cap, -ERANGE,
+                                "commit: timestamp %lld is more than a minute before the last "
+                                "snapshot (%lld); is the clock right?",
+                                (long long)c->timestamp_ms, (long long)last_ts);
     }
     return 0;
 }
@@ -211,15 +214,15 @@ static int append_metadata_log(const struct floe_meta *m, cJSON *root, const cha
     return 0;
 }
 
-int floe_meta_record_previous(struct floe_meta *m, const char *previous, int64_t now_ms,
-                              char *err, size_t cap)
+int floe_meta_record_previous(struct floe_meta *m, const char *previous, int64_t now_ms, char *err,
+                              size_t cap)
 {
     cJSON *root = cJSON_Duplicate(m->root__, 1);
     int64_t updated = now_ms > m->last_updated_ms ? now_ms : m->last_updated_ms;
     if (!root || (previous && append_metadata_log(m, root, previous) != 0) ||
         floe_meta__set_num(root, "last-updated-ms", updated) != 0) {
         cJSON_Delete(root);
-        return floe_meta__fail(err, cap, -ENOMEM, "metadata log: out of memory");
+        return floe_errbuf_fail(err, cap, -ENOMEM, "metadata log: out of memory");
     }
     return floe_meta__swap(m, root, err, cap);
 }
@@ -281,7 +284,7 @@ int floe_meta_add_snapshot(struct floe_meta *m, const struct floe_meta_commit *c
 nomem:
     cJSON_Delete(snap);
     cJSON_Delete(root);
-    return floe_meta__fail(err, cap, -ENOMEM, "commit: out of memory");
+    return floe_errbuf_fail(err, cap, -ENOMEM, "commit: out of memory");
 }
 
 const char *floe_meta_snapshot_ancestor_summary(const struct floe_meta *m, const char *key,
@@ -467,27 +470,27 @@ int floe_meta_remove_snapshots(struct floe_meta *m, const int64_t *ids, size_t n
                                char *err, size_t cap)
 {
     if (n > 0 && !ids) {
-        return floe_meta__fail(err, cap, -EINVAL, "expire: no snapshot ids");
+        return floe_errbuf_fail(err, cap, -EINVAL, "expire: no snapshot ids");
     }
     const cJSON *refs = floe_meta__get(m->root__, "refs");
     for (size_t i = 0; i < n; i++) {
         if (ids[i] == m->current_snapshot_id || ids[i] == m->main_snapshot_id) {
-            return floe_meta__fail(err, cap, -EINVAL,
-                                   "expire: snapshot %lld is the current snapshot",
-                                   (long long)ids[i]);
+            return floe_errbuf_fail(err, cap, -EINVAL,
+                                    "expire: snapshot %lld is the current snapshot",
+                                    (long long)ids[i]);
         }
         for (const cJSON *r = cJSON_IsObject(refs) ? refs->child : NULL; r; r = r->next) {
             int64_t id;
             if (floe_meta__i64(floe_meta__get(r, "snapshot-id"), &id) == 0 && id == ids[i]) {
-                return floe_meta__fail(err, cap, -EINVAL,
-                                       "expire: snapshot %lld is the target of ref '%s'",
-                                       (long long)ids[i], r->string);
+                return floe_errbuf_fail(err, cap, -EINVAL,
+                                        "expire: snapshot %lld is the target of ref '%s'",
+                                        (long long)ids[i], r->string);
             }
         }
     }
     cJSON *root = cJSON_Duplicate(m->root__, 1);
     if (!root) {
-        return floe_meta__fail(err, cap, -ENOMEM, "expire: out of memory");
+        return floe_errbuf_fail(err, cap, -ENOMEM, "expire: out of memory");
     }
     drop_by_snapshot(root, "snapshots", ids, n);
     drop_by_snapshot(root, "statistics", ids, n);
@@ -516,7 +519,7 @@ int floe_meta_remove_snapshots(struct floe_meta *m, const int64_t *ids, size_t n
     }
     if (now_ms > m->last_updated_ms && floe_meta__set_num(root, "last-updated-ms", now_ms) != 0) {
         cJSON_Delete(root);
-        return floe_meta__fail(err, cap, -ENOMEM, "expire: out of memory");
+        return floe_errbuf_fail(err, cap, -ENOMEM, "expire: out of memory");
     }
     return floe_meta__swap(m, root, err, cap);
 }

@@ -141,14 +141,14 @@ int floe_upsert_init(struct floe_upsert *u, const struct floe_config *cfg, struc
      * (about 2.5 KiB per file, a data and a delete file per partition), which bounds the
      * partitions one batch may hold; small shares for the global delete batch and the delete
      * files' row groups. */
-    uint32_t max_parts = (uint32_t)(m / 4 / (5 * 1024) < MAX_PARTITIONS ? m / 4 / (5 * 1024)
-                                                                          : MAX_PARTITIONS);
+    uint32_t max_parts =
+        (uint32_t)(m / 4 / (5 * 1024) < MAX_PARTITIONS ? m / 4 / (5 * 1024) : MAX_PARTITIONS);
     max_parts = max_parts < 16 ? 16 : max_parts;
     if ((rc = floe_table_writer_init(&u->data_w, t, cfg, m / 8)) < 0) {
         return fail(u, rc, "%s", rc == -ENOMEM ? "out of memory" : t->err);
     }
-    if ((rc = floe_batch_new(&u->data_w.bound, &u->data_w.spec, m / 8 * 3, max_parts,
-                             &u->data)) < 0) {
+    if ((rc = floe_batch_new(&u->data_w.bound, &u->data_w.spec, m / 8 * 3, max_parts, &u->data)) <
+        0) {
         return fail(u, rc, "cannot allocate the batch (%s)", strerror(-rc));
     }
     if (!u->keyed) {
@@ -178,8 +178,7 @@ int floe_upsert_init(struct floe_upsert *u, const struct floe_config *cfg, struc
             return fail(u, rc, "%s", rc == -ENOMEM ? "out of memory" : t->err);
         }
         size_t dels = m / 32 * 3 > small * 2 ? m / 32 * 3 : small * 2;
-        if ((rc = floe_batch_new(&u->del_w.bound, &u->del_w.spec, dels, max_parts,
-                                 &u->dels)) < 0) {
+        if ((rc = floe_batch_new(&u->del_w.bound, &u->del_w.spec, dels, max_parts, &u->dels)) < 0) {
             return fail(u, rc, "cannot allocate the delete batch (%s)", strerror(-rc));
         }
         u->del_key = floe_schema_find(&u->del_w.bound, cfg->table.key);
@@ -198,10 +197,10 @@ int floe_upsert_init(struct floe_upsert *u, const struct floe_config *cfg, struc
                     cfg->dedup.memory, strerror(-rc));
     }
     if (cfg->agent.state_dir && *cfg->agent.state_dir) {
-        u->state_path = path_in(cfg->agent.state_dir, cfg->table.namespace_, cfg->table.name,
-                                ".state");
-        u->pending_path = path_in(cfg->agent.state_dir, cfg->table.namespace_, cfg->table.name,
-                                  ".pending");
+        u->state_path =
+            path_in(cfg->agent.state_dir, cfg->table.namespace_, cfg->table.name, ".state");
+        u->pending_path =
+            path_in(cfg->agent.state_dir, cfg->table.namespace_, cfg->table.name, ".pending");
         if (!u->state_path || !u->pending_path) {
             return fail(u, -ENOMEM, "out of memory");
         }
@@ -227,8 +226,8 @@ static int add_global(struct floe_upsert *u, const struct floe_row *row, char *w
 }
 
 /* Adds a delete of the key's row of version version, in that row's partition. */
-static int add_scoped(struct floe_upsert *u, const struct floe_row *row, int64_t version,
-                      char *why, size_t cap)
+static int add_scoped(struct floe_upsert *u, const struct floe_row *row, int64_t version, char *why,
+                      size_t cap)
 {
     struct floe_row *d = &u->drow;
     for (int c = 0; c < u->del_w.bound.ncolumns; c++) {
@@ -522,8 +521,8 @@ int floe_upsert_commit(struct floe_upsert *u, const struct floe_meta_kv *summary
         }
     }
     if (saved && rename(u->pending_path, u->state_path) < 0) {
-        FLOE_WARN("dedup", "cannot put the dedup state in place (%s)\tfile=\"%s\"",
-                  strerror(errno), u->state_path);
+        FLOE_WARN("dedup", "cannot put the dedup state in place (%s)\tfile=\"%s\"", strerror(errno),
+                  u->state_path);
     }
     u->base = *snapshot_id;
     u->stats.commits++;
@@ -538,8 +537,9 @@ bool floe_upsert_sync(struct floe_upsert *u)
     if (!u->keyed || !m || m->current_snapshot_id == u->base) {
         return false;
     }
-    FLOE_INFO("dedup", "another writer committed since the hash's snapshot: its versions are "
-                       "lower bounds\tsnapshot=%" PRId64,
+    FLOE_INFO("dedup",
+              "another writer committed since the hash's snapshot: its versions are "
+              "lower bounds\tsnapshot=%" PRId64,
               m->current_snapshot_id);
     floe_dedup_mark_bounds(&u->dedup);
     u->base = m->current_snapshot_id;

@@ -50,12 +50,13 @@ def run(args, timeout=60, **kw):
     return p.returncode, p.stdout, p.stderr
 
 
-def table_config(work, schema, partition, extra=""):
-    """Writes work/floe.conf for table db.users (topic users) in the local warehouse work/wh,
-    with the given table.schema and table.partition; extra (more sections) follows the [table]
-    section as it is. Returns (the config's path, the table's directory)."""
-    wh = os.path.join(work, "wh")
-    path = os.path.join(work, "floe.conf")
+def table_config(work, schema, partition, extra="", name="floe.conf", warehouse="wh"):
+    """Writes work/name for table db.users (topic users) in the local warehouse work/warehouse,
+    with the given table.schema and table.partition; extra (more [table] keys, then more
+    sections) follows the partition line as it is. Returns (the config's path, the table's
+    directory)."""
+    wh = os.path.join(work, warehouse)
+    path = os.path.join(work, name)
     with open(path, "w") as f:
         f.write(f"""[kafka]
 topic = users

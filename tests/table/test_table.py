@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "process"))
-from floetest import FLOE, check, finish, tmpdir  # noqa: E402
+from floetest import FLOE, check, finish, table_config, tmpdir  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHECKER = os.path.join(HERE, "..", "readers", "check-iceberg.mjs")
@@ -30,21 +30,9 @@ BASE_SCHEMA = "id long required, name string, email string, signup_ts timestampt
 def conf(name, schema=BASE_SCHEMA, extra="", key=""):
     """A config; key "" (append every record) unless given: this test checks the table
     mechanics with repeated ids, test_upsert.py the latest-version semantics."""
-    path = os.path.join(work, name)
-    with open(path, "w") as f:
-        f.write(f"""[kafka]
-topic = users
-[table]
-warehouse = {wh}
-namespace = db
-name = users
-schema = {schema}
-partition = day(signup_ts), bucket(16, id)
-key = {key}
-[limits]
-flush_rows = 250
-{extra}""")
-    return path
+    return table_config(work, schema, "day(signup_ts), bucket(16, id)",
+                        f"key = {key}\n[limits]\nflush_rows = 250\n{extra}", name=name,
+                        warehouse="warehouse")[0]
 
 
 def floe(*args):
