@@ -16,11 +16,13 @@ again — while partitions are being assigned; commits (PUTs) still go through.
              consumer reconnected and assigned again). A SIGTERM sent once the load is held is
              logged ("stopping") within a few seconds — a blocked loop would log it only when
              the stall ends — and floe exits 0 once the load lands, within shutdown_timeout.
-  rebalance  a stream is produced; during the stall a second agent joins the group (its own
-             topic, a local table), so floe's partitions are revoked and assigned again and the
-             assignment waits for the stalled load. A SIGUSR1 sent then is answered (the status
-             line) within a few seconds; after the stall the second agent leaves, the stream
-             ends, floe catches up and exits 0 on SIGTERM, and the table, read through HTTPS
+  rebalance  a first part of a stream is produced and committed; during the stall a second
+             agent joins the group (its own topic, a local table), so floe's partitions are
+             revoked (nothing to flush) and assigned again, and the assignment waits for the
+             stalled load while the rest of the stream is produced. A SIGUSR1 sent then is
+             answered (the status line) within a few seconds, and no partition is assigned
+             before the load lands; after the stall the second agent leaves, the stream ends,
+             floe catches up and exits 0 on SIGTERM, and the table, read through HTTPS
              from moto by icebird and the spec's scan rules (tests/readers/check-iceberg.mjs),
              holds exactly the latest valid version of every key, with the last summary's
              offsets between the last valid record and the end of each partition and every
@@ -221,21 +223,41 @@ def scenario_rebalance():
         s3.create_bucket(BUCKET, public_read=True)  # the readers fetch unsigned
         client = s3.client()
         with FaultProxy(work, upstream=s3.endpoint, upstream_ca=s3.ca_file) as px:
-            prod = Producer(mk.bootstrap, f"{work}/p.log", "--count", "6000", "--keys", "800",
-                            "--equal", "0.03", "--invalid", "0.02", "--days", "2",
-                            "--rate", "120", "--seed", "32", "--timeout", "180")
+            # The first part of the stream, committed before the stall: the revocation then
+            # has nothing to flush, so no commit (whose own reload would be held too) runs
+            # during the stall and the held GETs are the assignment's load.
+            first = Producer(mk.bootstrap, f"{work}/p1.log", "--count", "2000", "--keys", "800",
+                             "--equal", "0.03", "--invalid", "0.02", "--days", "2",
+                             "--rate", "400", "--seed", "32", "--timeout", "120")
             cfgp, agent = start(work, s3, mk, px)
             pid = agent.proc.pid
+            first.join()
+            check(first.rc == 0, "rebalance: floe-produce delivered the first part",
+                  first.out[-500:])
+            logs = [f"{work}/p1.log"]
+            _, _, ends = expected(mk.bootstrap, logs)
+            last = last_changing(mk.bootstrap, logs)
+            caught_up = wait_for(lambda: all(offsets(s3_metadata(client)).get(p, 0)
+                                             >= last.get(p, 0) for p in ends), 90)
+            check(caught_up, "rebalance: floe committed the first part before the stall",
+                  f"offsets {offsets(s3_metadata(client))}, last {last}")
 
             began = stall(px)
             mark = len(agent.text())
             other = Floe(other_conf(work, mk.bootstrap), f"{work}/other.log")
-            loading = wait_for(lambda: held(px), 30, step=0.05)
-            revoked = "partitions revoked" in agent.text()[mark:]
-            check(loading and revoked,
+            wait_for(lambda: "partitions revoked" in agent.text()[mark:], 40, step=0.05)
+            # The rest of the stream is produced while floe waits for its offsets.
+            prod = Producer(mk.bootstrap, f"{work}/p2.log", "--count", "3000", "--keys", "800",
+                            "--equal", "0.03", "--invalid", "0.02", "--days", "2",
+                            "--rate", "150", "--seed", "33", "--timeout", "180")
+            loading = wait_for(lambda: held(px)
+                               and 'msg="partitions assigned"' in agent.text()[mark:], 40,
+                               step=0.05)
+            during = agent.text()[mark:]
+            check(loading and "partitions revoked" in during and 'msg="committed"' not in during,
                   "rebalance: a second member makes floe's partitions revoked and assigned "
-                  "again, and the proxy holds the assignment's table load",
-                  agent.text()[mark:][-2000:] + "\n--- other:\n" + other.text()[-1000:])
+                  "again (nothing to commit), and the proxy holds the assignment's table load",
+                  during[-2000:] + "\n--- other:\n" + other.text()[-1000:])
             time.sleep(1.0)
 
             mark = len(agent.text())
@@ -266,7 +288,7 @@ def scenario_rebalance():
             prod.join()
             check(prod.rc == 0, "rebalance: floe-produce delivered every record",
                   prod.out[-500:])
-            logs = [f"{work}/p.log"]
+            logs = [f"{work}/p1.log", f"{work}/p2.log"]
             rows, _, ends = expected(mk.bootstrap, logs)
             last = last_changing(mk.bootstrap, logs)
             caught_up = wait_for(lambda: all(offsets(s3_metadata(client)).get(p, 0)
