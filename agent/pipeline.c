@@ -462,7 +462,9 @@ static void after_commit(uv_work_t *req, int status)
     if (status == UV_ECANCELED) {
         p->job.rc = -ECANCELED;
     }
-    p->up.cfg = p->cfg; /* a reload during the job replaced the config */
+    if (p->up_open) {
+        p->up.cfg = p->cfg; /* a reload during the job replaced the config */
+    }
     if (p->job.rc == 0) {
         rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(p->job.n + 1);
         for (int i = 0; i < p->job.n; i++) {
@@ -495,6 +497,10 @@ static void after_commit(uv_work_t *req, int status)
          * loop; after_load restarts the partitions at the table's offsets. */
         int rc = start_load(p, FLOE_PIPELINE_LOAD_RESTART);
         if (rc < 0) {
+            /* Out of memory. The refused batch must not be committed by the stop's flush:
+             * dropped here, on the loop (its written files are removed from the store), on a
+             * path that ends the run. */
+            close_upsert(p);
             fatal(p, strerror(-rc));
         }
         return;
