@@ -149,6 +149,9 @@ static void rebalance(struct floe_kafka *k, rd_kafka_event_t *ev)
 {
     rd_kafka_resp_err_t err = rd_kafka_event_error(ev);
     rd_kafka_topic_partition_list_t *parts = rd_kafka_event_topic_partition_list(ev);
+    /* The group's protocol is known once it has been joined (before, librdkafka says NONE
+     * whatever the assignor): read it at each rebalance. */
+    k->cooperative = strcmp(rd_kafka_rebalance_protocol(k->rk), "COOPERATIVE") == 0;
     if (k->state == FLOE_KAFKA_CLOSING) {
         /* The owner flushed before closing: let the group go at once. */
         if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
