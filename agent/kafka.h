@@ -82,7 +82,7 @@ enum floe_kafka_state {
     FLOE_KAFKA_RUNNING,
     FLOE_KAFKA_REVOKING,  /* waiting for floe_kafka_revoke_done */
     FLOE_KAFKA_ASSIGNING, /* waiting for the owner's floe_kafka_assign */
-    FLOE_KAFKA_CLOSING,  /* leaving the group; messages are dropped */
+    FLOE_KAFKA_CLOSING,   /* leaving the group; messages are dropped */
     FLOE_KAFKA_CLOSED,
 };
 

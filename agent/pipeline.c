@@ -317,7 +317,8 @@ static int open_upsert(struct floe_pipeline *p, const struct floe_config *cfg)
 static void report_upsert(struct floe_pipeline *p, int rc)
 {
     if (rc < 0) {
-        FLOE_ERROR(MODULE, "%s\terror=\"%s\"", p->load.what ? p->load.what : "cannot open the table",
+        FLOE_ERROR(MODULE, "%s\terror=\"%s\"",
+                   p->load.what ? p->load.what : "cannot open the table",
                    p->load.err[0] ? p->load.err : strerror(-rc));
         return;
     }
@@ -986,8 +987,8 @@ static void on_assign(void *ctx, rd_kafka_topic_partition_list_t *parts)
     if (p->assignment) {
         rd_kafka_topic_partition_list_destroy(p->assignment); /* not expected: one at a time */
     }
-    p->assignment = parts ? rd_kafka_topic_partition_list_copy(parts)
-                          : rd_kafka_topic_partition_list_new(0);
+    p->assignment =
+        parts ? rd_kafka_topic_partition_list_copy(parts) : rd_kafka_topic_partition_list_new(0);
     advance(p);
 }
 
@@ -1060,8 +1061,9 @@ static void on_stop(void *ctx)
     struct floe_pipeline *p = ctx;
     if (p->state == FLOE_PIPELINE_COMMITTING || p->state == FLOE_PIPELINE_LOADING) {
         /* The job owns the upsert state: the flush follows when it lands. */
-        FLOE_INFO(MODULE, "stopping: flushing and leaving the group once the running job "
-                          "lands\tjob=%s",
+        FLOE_INFO(MODULE,
+                  "stopping: flushing and leaving the group once the running job "
+                  "lands\tjob=%s",
                   p->state == FLOE_PIPELINE_COMMITTING ? "commit" : "table load");
     } else {
         FLOE_INFO(MODULE, "stopping: flushing and leaving the group\trows=%" PRIu64,

@@ -12,11 +12,12 @@
  * offset} for the partitions it covers, merged with its parent snapshot's map at each commit
  * attempt (so a commit rebased onto another agent's keeps that agent's offsets). Partitions
  * start, on every assignment, at the offset of the newest ancestor carrying the map (or
- * kafka.start), read from the table loaded again for that assignment. A commit whose parent shows another offset than the one its rows started from
- * for one of its partitions (another agent committed those records, or an earlier attempt of
- * ours landed after reporting a failure) is refused: the buffered rows are dropped, the upsert
- * state rebuilt from the saved one and the partitions restarted at the table's offsets. After
- * each commit the offsets are committed to the group asynchronously (advisory).
+ * kafka.start), read from the table loaded again for that assignment. A commit whose parent shows
+ * another offset than the one its rows started from for one of its partitions (another agent
+ * committed those records, or an earlier attempt of ours landed after reporting a failure) is
+ * refused: the buffered rows are dropped, the upsert state rebuilt from the saved one and the
+ * partitions restarted at the table's offsets. After each commit the offsets are committed to the
+ * group asynchronously (advisory).
  *
  * Table loads never block the loop either: once the loop runs, every load of the table — the
  * offsets read for an assignment, the write path rebuilt after a reload (load, create, spec
@@ -71,10 +72,10 @@ enum floe_pipeline_load {
 
 enum floe_pipeline_state {
     FLOE_PIPELINE_IDLE,
-    FLOE_PIPELINE_COMMITTING, /* the commit job runs on a worker */
-    FLOE_PIPELINE_LOADING,    /* a table job runs on a worker */
-    FLOE_PIPELINE_BACKOFF,    /* a commit failed; the retry timer runs */
-    FLOE_PIPELINE_CLOSING,    /* the consumer is closing */
+    FLOE_PIPELINE_COMMITTING,       /* the commit job runs on a worker */
+    FLOE_PIPELINE_LOADING,          /* a table job runs on a worker */
+    FLOE_PIPELINE_BACKOFF,          /* a commit failed; the retry timer runs */
+    FLOE_PIPELINE_CLOSING,          /* the consumer is closing */
     FLOE_PIPELINE_DEAD_LETTER_WAIT, /* a flush waits for the dead-letter topic's acks */
     FLOE_PIPELINE_CLOSED,
 };
@@ -124,14 +125,14 @@ struct floe_pipeline {
      * loop touches none of them. */
     struct {
         enum floe_pipeline_load kind;
-        struct floe_config *cfg;  /* REBUILD, RESTART: the job's copy of the config (owned) */
-        struct floe_table fresh;  /* REBUILD: the table opened with new settings, replacing
-                                   * p->table in the job when reopen is set */
+        struct floe_config *cfg; /* REBUILD, RESTART: the job's copy of the config (owned) */
+        struct floe_table fresh; /* REBUILD: the table opened with new settings, replacing
+                                  * p->table in the job when reopen is set */
         bool reopen;
         bool reopened; /* the job put fresh in place of p->table */
         int rc;
-        const char *what; /* which step failed (static text) */
-        bool created;     /* the table was created */
+        const char *what;   /* which step failed (static text) */
+        bool created;       /* the table was created */
         char changes[2048]; /* the schema changes made ("" for none) */
         char err[1100];
         uint64_t started_ms;
