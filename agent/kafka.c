@@ -149,6 +149,9 @@ static void rebalance(struct floe_kafka *k, rd_kafka_event_t *ev)
 {
     rd_kafka_resp_err_t err = rd_kafka_event_error(ev);
     rd_kafka_topic_partition_list_t *parts = rd_kafka_event_topic_partition_list(ev);
+    /* The group's protocol is known once it has been joined (before, librdkafka says NONE
+     * whatever the assignor): read it at each rebalance. */
+    k->cooperative = strcmp(rd_kafka_rebalance_protocol(k->rk), "COOPERATIVE") == 0;
     if (k->state == FLOE_KAFKA_CLOSING) {
         /* The owner flushed before closing: let the group go at once. */
         if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
@@ -166,6 +169,9 @@ static void rebalance(struct floe_kafka *k, rd_kafka_event_t *ev)
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         FLOE_INFO("kafka", "partitions assigned\tcount=%d protocol=%s", parts ? parts->cnt : 0,
                   k->cooperative ? "cooperative" : "eager");
+        /* Nothing is drained until the owner answers, now or later (floe_kafka_assign). */
+        k->assigning = parts ? rd_kafka_topic_partition_list_copy(parts) : NULL;
+        k->state = FLOE_KAFKA_ASSIGNING;
         k->h.assign(k->ctx, parts);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         FLOE_INFO("kafka", "partitions revoked\tcount=%d", parts ? parts->cnt : 0);
@@ -372,13 +378,9 @@ static void on_idle(uv_idle_t *h)
     drain((struct floe_kafka *)h->data);
 }
 
-int floe_kafka_assign(struct floe_kafka *k, const rd_kafka_topic_partition_list_t *parts)
+/* Hands parts to librdkafka as the assignment (added to it when cooperative). 0 or -EIO. */
+static int assign_now(struct floe_kafka *k, const rd_kafka_topic_partition_list_t *parts)
 {
-    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
-    if (k->cooperative && k->state != FLOE_KAFKA_RUNNING) {
-        return -EIO;
-    }
-    forget_taken(k);
     if (k->cooperative) {
         rd_kafka_error_t *e = parts ? rd_kafka_incremental_assign(k->rk, parts) : NULL;
         if (e) {
@@ -388,12 +390,63 @@ int floe_kafka_assign(struct floe_kafka *k, const rd_kafka_topic_partition_list_
         }
         return 0;
     }
-    err = rd_kafka_assign(k->rk, parts);
+    rd_kafka_resp_err_t err = rd_kafka_assign(k->rk, parts);
     if (err) {
         FLOE_ERROR("kafka", "cannot assign partitions\terror=\"%s\"", rd_kafka_err2str(err));
         return -EIO;
     }
     return 0;
+}
+
+/* Answers a pending assignment with no partitions, so that the rebalance completes: eager, an
+ * empty assignment; cooperative, an empty increment (what is already assigned stays). */
+static void assign_none(struct floe_kafka *k)
+{
+    if (k->cooperative) {
+        rd_kafka_topic_partition_list_t *none = rd_kafka_topic_partition_list_new(0);
+        rd_kafka_error_t *e = rd_kafka_incremental_assign(k->rk, none);
+        if (e) {
+            FLOE_WARN("kafka", "cannot answer the assignment\terror=\"%s\"",
+                      rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
+        rd_kafka_topic_partition_list_destroy(none);
+    } else {
+        rd_kafka_assign(k->rk, NULL);
+    }
+}
+
+/* The pending assignment is answered: back to RUNNING. */
+static void assign_done(struct floe_kafka *k)
+{
+    if (k->assigning) {
+        rd_kafka_topic_partition_list_destroy(k->assigning);
+        k->assigning = NULL;
+    }
+    k->state = FLOE_KAFKA_RUNNING;
+    if (!k->paused) {
+        idle_start(k);
+    }
+}
+
+int floe_kafka_assign(struct floe_kafka *k, const rd_kafka_topic_partition_list_t *parts)
+{
+    if (k->state == FLOE_KAFKA_CLOSING || k->state == FLOE_KAFKA_CLOSED) {
+        return 0; /* a pending assignment was answered by floe_kafka_close */
+    }
+    bool answer = k->state == FLOE_KAFKA_ASSIGNING;
+    if (k->cooperative && !answer && k->state != FLOE_KAFKA_RUNNING) {
+        return -EIO;
+    }
+    forget_taken(k);
+    int rc = assign_now(k, parts);
+    if (answer) {
+        if (rc < 0 && parts) {
+            assign_none(k); /* the rebalance still completes, without these partitions */
+        }
+        assign_done(k);
+    }
+    return rc;
 }
 
 void floe_kafka_revoke_done(struct floe_kafka *k)
@@ -515,6 +568,10 @@ static void finish_close(struct floe_kafka *k)
         rd_kafka_topic_partition_list_destroy(k->revoking);
         k->revoking = NULL;
     }
+    if (k->assigning) {
+        rd_kafka_topic_partition_list_destroy(k->assigning);
+        k->assigning = NULL;
+    }
     rd_kafka_destroy(k->rk);
     k->rk = NULL;
     free(k->next);
@@ -549,6 +606,14 @@ void floe_kafka_close(struct floe_kafka *k, floe_kafka_closed_fn cb, void *ctx)
         rd_kafka_topic_partition_list_destroy(k->revoking);
         k->revoking = NULL;
     }
+    if (k->state == FLOE_KAFKA_ASSIGNING) {
+        /* The group waits for the answer before it lets this member leave: none is taken. */
+        assign_none(k);
+        if (k->assigning) {
+            rd_kafka_topic_partition_list_destroy(k->assigning);
+            k->assigning = NULL;
+        }
+    }
     k->state = FLOE_KAFKA_CLOSING;
     rd_kafka_error_t *e = rd_kafka_consumer_close_queue(k->rk, k->rq.queue);
     if (e) {
@@ -569,6 +634,10 @@ void floe_kafka_abandon(struct floe_kafka *k)
     if (k->revoking) {
         rd_kafka_topic_partition_list_destroy(k->revoking);
         k->revoking = NULL;
+    }
+    if (k->assigning) {
+        rd_kafka_topic_partition_list_destroy(k->assigning);
+        k->assigning = NULL;
     }
     rd_kafka_destroy_flags(k->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     k->rk = NULL;

@@ -8,9 +8,10 @@
  * handle continues a drain that a slice cut short).
  *
  * Rebalances go to the owner: on an assignment it decides each partition's start offset (the
- * pipeline reads them from the table) and calls floe_kafka_assign() before returning; on a
+ * pipeline reads them from the table, off the loop) and calls floe_kafka_assign(), before
+ * returning or later from another callback; until then nothing is drained (ASSIGNING). On a
  * revocation it flushes what it holds for those partitions and calls floe_kafka_revoke_done()
- * when that has landed — the rebalance does not complete before. The protocol is librdkafka's
+ * when that has landed. Neither rebalance completes before. The protocol is librdkafka's
  * default, eager (range,roundrobin: every partition is revoked, then the new assignment
  * given); a cooperative assignor set through rdkafka.partition.assignment.strategy is handled
  * too (incremental assign and unassign).
@@ -67,8 +68,10 @@ enum floe_kafka_verdict {
 struct floe_kafka_handler {
     /* A message (m->err is 0; borrowed for the call). Returns a verdict. */
     enum floe_kafka_verdict (*message)(void *ctx, const rd_kafka_message_t *m);
-    /* Partitions assigned (borrowed for the call): the owner sets each one's offset and calls
-     * floe_kafka_assign(k, parts) before returning (or with NULL to refuse them all). */
+    /* Partitions assigned (borrowed for the call; the owner copies them if it answers later):
+     * the owner sets each one's offset and calls floe_kafka_assign(k, parts), before returning
+     * or later from another callback (or with NULL to refuse them all). Until then nothing is
+     * drained: no message, and no other rebalance, reaches the owner. */
     void (*assign)(void *ctx, rd_kafka_topic_partition_list_t *parts);
     /* Partitions revoked (borrowed for the call): draining stops until the owner calls
      * floe_kafka_revoke_done(), possibly later, from another callback. */
@@ -77,8 +80,9 @@ struct floe_kafka_handler {
 
 enum floe_kafka_state {
     FLOE_KAFKA_RUNNING,
-    FLOE_KAFKA_REVOKING, /* waiting for floe_kafka_revoke_done */
-    FLOE_KAFKA_CLOSING,  /* leaving the group; messages are dropped */
+    FLOE_KAFKA_REVOKING,  /* waiting for floe_kafka_revoke_done */
+    FLOE_KAFKA_ASSIGNING, /* waiting for the owner's floe_kafka_assign */
+    FLOE_KAFKA_CLOSING,   /* leaving the group; messages are dropped */
     FLOE_KAFKA_CLOSED,
 };
 
@@ -101,6 +105,7 @@ struct floe_kafka {
     rd_kafka_event_t *ev;                      /* the fetch event being handed out, or NULL */
     const rd_kafka_message_t *msg;             /* its next message, not yet taken (held), or NULL */
     rd_kafka_topic_partition_list_t *revoking; /* partitions being revoked (owned) */
+    rd_kafka_topic_partition_list_t *assigning; /* partitions being assigned (owned) */
     struct floe_kafka_handler h;
     void *ctx;
     floe_kafka_closed_fn closed_cb;
@@ -128,8 +133,11 @@ int floe_kafka_open(struct floe_kafka *k, uv_loop_t *loop, const struct floe_con
 
 /* floe_kafka_assign(k, parts): takes parts (borrowed; offsets set: an offset, or
  * RD_KAFKA_OFFSET_BEGINNING/END) as the assignment — added to it under a cooperative
- * protocol. NULL: no partitions. Also used outside a rebalance to restart the current
- * assignment at new offsets (messages already fetched are dropped). Returns 0 or -EIO. */
+ * protocol. NULL: no partitions. The answer to the assign callback, from inside it or later
+ * (draining then resumes unless paused); a consumer closed meanwhile has answered it itself
+ * (floe_kafka_close), and then this does nothing. Also used outside a rebalance to restart
+ * the current assignment at new offsets (messages already fetched are dropped). Returns 0 or
+ * -EIO (the rebalance is answered all the same: the partitions are not taken). */
 int floe_kafka_assign(struct floe_kafka *k, const rd_kafka_topic_partition_list_t *parts);
 
 /* floe_kafka_revoke_done(k): the owner has flushed the revoked partitions: they are
@@ -156,7 +164,8 @@ void floe_kafka_drop_held(struct floe_kafka *k);
 void floe_kafka_commit(struct floe_kafka *k, const rd_kafka_topic_partition_list_t *offsets);
 
 /* floe_kafka_close(k, cb, ctx): leaves the group without blocking the loop (messages still
- * queued are dropped, a revocation is answered at once), then closes the handles and destroys
+ * queued are dropped, a revocation or an assignment the owner has not answered yet is
+ * answered at once, taking no partition), then closes the handles and destroys
  * the consumer; cb(ctx) runs once everything is released. Not from inside k's callbacks. */
 void floe_kafka_close(struct floe_kafka *k, floe_kafka_closed_fn cb, void *ctx);
 

@@ -1,11 +1,15 @@
 /* pipeline.c — `floe run`: the Kafka source, the record path and the commits (pipeline.h).
  *
- * One state machine: IDLE (draining, or paused waiting for a flush), COMMITTING (the job owns
- * the upsert and the table on a worker; the loop touches neither), BACKOFF (a failed commit
- * waits for its retry), CLOSING and CLOSED. advance() decides what comes next whenever the
- * machine is IDLE: a wanted flush, then a pending revocation, a rebuild after a reload, the
- * stop, and otherwise resuming the consumer. With a dead-letter topic, a flush first passes
- * through DEAD_LETTER_WAIT (consumer paused) until the producer has no dead letter pending.
+ * One state machine: IDLE (draining, or paused waiting for a flush), COMMITTING and LOADING
+ * (a job owns the upsert and the table on a worker — a commit, or a table job that loads the
+ * table and rebuilds what depends on it; the loop touches neither, the consumer is held),
+ * BACKOFF (a failed commit waits for its retry), CLOSING and CLOSED. advance() decides what
+ * comes next whenever the machine is IDLE: a wanted flush, then a pending revocation, a
+ * rebuild after a reload, the stop, an assignment waiting for its offsets, and otherwise
+ * resuming the consumer; each job's completion lands on the loop (after_commit, after_load),
+ * which records the result and calls advance() again. With a dead-letter topic, a flush first
+ * passes through DEAD_LETTER_WAIT (consumer paused) until the producer has no dead letter
+ * pending.
  */
 #include "pipeline.h"
 
@@ -26,6 +30,8 @@
 
 static void advance(struct floe_pipeline *p);
 static bool start_flush(struct floe_pipeline *p);
+static int start_load(struct floe_pipeline *p, enum floe_pipeline_load kind);
+static void after_load(uv_work_t *req, int status);
 static void on_retry(uv_timer_t *t);
 static void on_kafka_closed(void *ctx);
 static void on_handle_closed(uv_handle_t *h);
@@ -201,45 +207,130 @@ static void commit_work(uv_work_t *req)
 
 /* ---- Building and rebuilding the write path ---- */
 
-static int open_upsert(struct floe_pipeline *p)
+/* A copy of cfg for a table job: every key's value and the derived schema and partition spec,
+ * without the secrets, the librdkafka pass-through, the validation rules and the key lines
+ * (a table job opens no store and validates nothing). The agent frees its config at the next
+ * reload, which may come while the job runs. Freed with floe_config_free; NULL when out of
+ * memory. */
+static struct floe_config *job_config(const struct floe_config *cfg)
 {
-    const struct floe_config *cfg = p->cfg;
-    char changes[2048];
+    struct floe_config *c = malloc(sizeof(*c));
+    if (!c) {
+        return NULL;
+    }
+    *c = *cfg;
+    c->path = NULL;
+    c->kafka.rdkafka = NULL;
+    c->kafka.nrdkafka = 0;
+    c->validate.pairs = NULL;
+    c->validate.n = 0;
+    c->validate.lines = NULL;
+    memset(&c->validate.rules, 0, sizeof(c->validate.rules));
+    c->lines = NULL;
+    c->table.parsed_schema = NULL;
+    c->table.parsed_partition = NULL;
+    bool ok = true;
+    for (const struct floe_cfg_key *k = floe_cfg_keys; k->name; k++) {
+        if (k->type != FLOE_CFG_STRING && k->type != FLOE_CFG_ENUM) {
+            continue;
+        }
+        char **field = (char **)((char *)c + k->offset);
+        if (*field && !(k->flags & FLOE_CFG_SECRET)) {
+            *field = strdup(*field);
+            ok = ok && *field;
+        } else {
+            *field = NULL;
+        }
+    }
+    if (cfg->table.parsed_schema) {
+        c->table.parsed_schema = malloc(sizeof(*c->table.parsed_schema));
+        ok = ok && c->table.parsed_schema;
+        if (c->table.parsed_schema) {
+            *c->table.parsed_schema = *cfg->table.parsed_schema;
+        }
+    }
+    if (cfg->table.parsed_partition) {
+        c->table.parsed_partition = malloc(sizeof(*c->table.parsed_partition));
+        ok = ok && c->table.parsed_partition;
+        if (c->table.parsed_partition) {
+            *c->table.parsed_partition = *cfg->table.parsed_partition;
+        }
+    }
+    if (!ok) {
+        floe_config_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Records why building the write path failed, for report_upsert(). Returns rc. */
+static int open_failed(struct floe_pipeline *p, int rc, const char *what, const char *err)
+{
+    p->load.what = what;
+    snprintf(p->load.err, sizeof(p->load.err), "%s", err);
+    return rc;
+}
+
+/* Builds the write path for cfg (borrowed until the caller points p->up.cfg elsewhere): loads
+ * the table (created from cfg if missing), checks its partition spec, evolves its schema, and
+ * prepares the upsert state. Blocks on the store: runs in a table job, or before the loop at
+ * start. Logs nothing (it may run on a worker): the outcome is in p->load (what failed and
+ * why, created, changes) for report_upsert() on the loop. Returns 0 with p->up_open set, or a
+ * negative errno. */
+static int open_upsert(struct floe_pipeline *p, const struct floe_config *cfg)
+{
     bool created = false;
+    p->load.what = NULL;
+    p->load.created = false;
+    p->load.changes[0] = '\0';
+    p->load.err[0] = '\0';
     int rc = floe_table_load(&p->table);
     if (rc == -ENOENT) {
         rc = floe_table_create(&p->table, cfg, &created);
-        if (rc == 0 && created) {
-            FLOE_INFO(MODULE, "table created\ttable=%s.%s", cfg->table.namespace_, cfg->table.name);
-        }
+        p->load.created = rc == 0 && created;
     }
     if (rc < 0) {
-        FLOE_ERROR(MODULE, "cannot open the table\terror=\"%s\"", p->table.err);
-        return rc;
+        return open_failed(p, rc, "cannot open the table", p->table.err);
     }
     if ((rc = floe_table_check_spec(&p->table, cfg)) < 0) {
-        FLOE_ERROR(MODULE, "table spec differs from the config\terror=\"%s\"", p->table.err);
-        return rc;
+        return open_failed(p, rc, "table spec differs from the config", p->table.err);
     }
-    if ((rc = floe_table_evolve(&p->table, cfg, changes, sizeof(changes))) < 0) {
-        FLOE_ERROR(MODULE, "schema change refused\terror=\"%s\"", p->table.err);
-        return rc;
-    }
-    if (changes[0]) {
-        FLOE_INFO(MODULE, "schema updated\tchanges=\"%s\"", changes);
+    if ((rc = floe_table_evolve(&p->table, cfg, p->load.changes, sizeof(p->load.changes))) < 0) {
+        return open_failed(p, rc, "schema change refused", p->table.err);
     }
     uint64_t memory = cfg->limits.memory;
     if (cfg->table.key && *cfg->table.key) {
         memory -= cfg->dedup.memory; /* the config check keeps 4M or more */
     }
     if ((rc = floe_upsert_init(&p->up, cfg, &p->table, memory)) < 0) {
-        FLOE_ERROR(MODULE, "cannot prepare the write path\terror=\"%s\"", p->up.err);
+        open_failed(p, rc, "cannot prepare the write path", p->up.err);
         floe_upsert_free(&p->up);
         return rc;
     }
     p->up_open = true;
-    floe_decoder_init(&p->dec, &p->up.data_w.bound);
     return 0;
+}
+
+/* On the loop, after open_upsert(p, …) returned rc: logs what it did or why it failed, and
+ * (on success) points the upsert state at the agent's current config and the decoder at the
+ * new write path. */
+static void report_upsert(struct floe_pipeline *p, int rc)
+{
+    if (rc < 0) {
+        FLOE_ERROR(MODULE, "%s\terror=\"%s\"",
+                   p->load.what ? p->load.what : "cannot open the table",
+                   p->load.err[0] ? p->load.err : strerror(-rc));
+        return;
+    }
+    if (p->load.created) {
+        FLOE_INFO(MODULE, "table created\ttable=%s.%s", p->cfg->table.namespace_,
+                  p->cfg->table.name);
+    }
+    if (p->load.changes[0]) {
+        FLOE_INFO(MODULE, "schema updated\tchanges=\"%s\"", p->load.changes);
+    }
+    p->up.cfg = p->cfg;
+    floe_decoder_init(&p->dec, &p->up.data_w.bound);
 }
 
 static void close_upsert(struct floe_pipeline *p)
@@ -250,12 +341,84 @@ static void close_upsert(struct floe_pipeline *p)
     }
 }
 
-/* Restarts every assigned partition at the table's offset (after a refused commit). */
+/* ---- Table jobs (run on a worker: touch only p->load, p->table and p->up) ---- */
+
+static void load_work(uv_work_t *req)
+{
+    struct floe_pipeline *p = req->data;
+    switch (p->load.kind) {
+    case FLOE_PIPELINE_LOAD_ASSIGN:
+        p->load.rc = floe_table_load(&p->table);
+        if (p->load.rc < 0) {
+            snprintf(p->load.err, sizeof(p->load.err), "%s", p->table.err);
+        } else if (p->up_open) {
+            /* The partitions may come from another agent, whose keys this hash has not
+             * seen. */
+            floe_upsert_sync(&p->up);
+        }
+        break;
+    case FLOE_PIPELINE_LOAD_REBUILD:
+    case FLOE_PIPELINE_LOAD_RESTART:
+        /* Pending files of a refused commit are removed here (store requests). */
+        close_upsert(p);
+        if (p->load.reopen) {
+            floe_table_close(&p->table);
+            p->table = p->load.fresh;
+            memset(&p->load.fresh, 0, sizeof(p->load.fresh));
+            p->load.reopen = false;
+            p->load.reopened = true;
+        }
+        p->load.rc = open_upsert(p, p->load.cfg);
+        break;
+    }
+}
+
+/* Starts a table job of kind (the fields it reads in p->load are set by the caller). Holds
+ * the consumer for its duration. Returns 0 (state LOADING; after_load follows), or a negative
+ * errno with nothing started (the caller's p->load.fresh, if reopen is set, is then closed). */
+static int start_load(struct floe_pipeline *p, enum floe_pipeline_load kind)
+{
+    p->load.kind = kind;
+    p->load.rc = 0;
+    p->load.reopened = false;
+    p->load.err[0] = '\0';
+    if (kind != FLOE_PIPELINE_LOAD_ASSIGN) {
+        floe_config_free(p->load.cfg);
+        p->load.cfg = job_config(p->cfg);
+        if (!p->load.cfg) {
+            goto fail_nomem;
+        }
+    }
+    if (p->kafka_open) {
+        floe_kafka_hold(&p->kafka); /* nothing reaches on_message while the job owns p->up */
+    }
+    uv_update_time(p->loop);
+    p->load.started_ms = uv_now(p->loop);
+    p->state = FLOE_PIPELINE_LOADING;
+    p->work.data = p;
+    int rc = uv_queue_work(p->loop, &p->work, load_work, after_load);
+    if (rc < 0) {
+        p->state = FLOE_PIPELINE_IDLE;
+        floe_config_free(p->load.cfg);
+        p->load.cfg = NULL;
+        goto fail;
+    }
+    return 0;
+
+fail_nomem:
+    rc = -ENOMEM;
+fail:
+    if (p->load.reopen) {
+        floe_table_close(&p->load.fresh);
+        p->load.reopen = false;
+    }
+    return rc;
+}
+
+/* Restarts every assigned partition at the table's offset (after a refused commit, once the
+ * RESTART job has loaded the table again). */
 static void restart_at_table(struct floe_pipeline *p)
 {
-    if (floe_table_load(&p->table) < 0) {
-        FLOE_WARN(MODULE, "cannot reload the table\terror=\"%s\"", p->table.err);
-    }
     cJSON *map = table_offsets(p->table.meta, p->offsets_key);
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(p->nparts + 1);
     for (int i = 0; i < p->nparts; i++) {
@@ -300,6 +463,9 @@ static void after_commit(uv_work_t *req, int status)
     if (status == UV_ECANCELED) {
         p->job.rc = -ECANCELED;
     }
+    if (p->up_open) {
+        p->up.cfg = p->cfg; /* a reload during the job replaced the config */
+    }
     if (p->job.rc == 0) {
         rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(p->job.n + 1);
         for (int i = 0; i < p->job.n; i++) {
@@ -328,12 +494,17 @@ static void after_commit(uv_work_t *req, int status)
                   "commit refused: another writer has committed these records; the batch is "
                   "dropped and read again from the table's offsets\treason=\"%s\"",
                   p->job.err);
-        close_upsert(p);
-        if (open_upsert(p) < 0) {
-            fatal(p, "cannot rebuild the write path");
-            return;
+        /* The upsert state is rebuilt from the saved one and the table read again, off the
+         * loop; after_load restarts the partitions at the table's offsets. */
+        int rc = start_load(p, FLOE_PIPELINE_LOAD_RESTART);
+        if (rc < 0) {
+            /* Out of memory. The refused batch must not be committed by the stop's flush:
+             * dropped here, on the loop (its written files are removed from the store), on a
+             * path that ends the run. */
+            close_upsert(p);
+            fatal(p, strerror(-rc));
         }
-        restart_at_table(p);
+        return;
     } else {
         p->stats.failures++;
         uint64_t wait = 1000u << (p->retries < 5 ? p->retries : 5);
@@ -493,26 +664,42 @@ static void on_kafka_closed(void *ctx)
     advance(p);
 }
 
-/* Applies a reload once nothing is buffered: a new write path (added columns evolve the table
- * first), the dead letter reopened. */
+/* Applies a reload once nothing is buffered (advance, IDLE): a table job rebuilds the write
+ * path (added columns evolve the table first); reload_applied() finishes on the loop. */
 static void rebuild(struct floe_pipeline *p)
 {
     p->rebuild_pending = false;
-    close_upsert(p);
+    p->load.reopen = false;
     if (p->reopen_table) {
-        /* New credentials (re-read from the environment too), endpoint or warehouse. */
+        /* New credentials (re-read from the environment too), endpoint or warehouse. Opening
+         * sends no request, and reads the environment, which the loop owns: done here; the
+         * job puts the new table in place of the old one. */
         p->reopen_table = false;
-        floe_table_close(&p->table);
-        if (floe_table_open(p->cfg, &p->table) < 0) {
-            FLOE_ERROR(MODULE, "cannot open the table\terror=\"%s\"", p->table.err);
+        if (floe_table_open(p->cfg, &p->load.fresh) < 0) {
+            FLOE_ERROR(MODULE, "cannot open the table\terror=\"%s\"", p->load.fresh.err);
+            floe_table_close(&p->load.fresh);
             fatal(p, "cannot reopen the table after the reload");
             return;
         }
-        FLOE_INFO(MODULE, "table reopened with the new [s3] or [table] settings");
+        p->load.reopen = true;
     }
-    if (open_upsert(p) < 0) {
+    int rc = start_load(p, FLOE_PIPELINE_LOAD_REBUILD);
+    if (rc < 0) {
+        FLOE_ERROR(MODULE, "cannot start rebuilding the write path\terror=\"%s\"", strerror(-rc));
+        fatal(p, "cannot rebuild the write path after the reload");
+    }
+}
+
+/* The REBUILD job has landed with rc: the dead letter is reopened and the reload reported. */
+static void reload_applied(struct floe_pipeline *p, bool reopened, int rc)
+{
+    report_upsert(p, rc);
+    if (rc < 0) {
         fatal(p, "cannot rebuild the write path after the reload");
         return;
+    }
+    if (reopened) {
+        FLOE_INFO(MODULE, "table reopened with the new [s3] or [table] settings");
     }
     if (p->dlq_open) {
         if (!cfg_equal(p->dlq.topic, p->cfg->dead_letter.topic)) {
@@ -540,6 +727,51 @@ static void rebuild(struct floe_pipeline *p)
               p->cfg->limits.flush_rows, p->cfg->limits.flush_bytes, p->cfg->limits.flush_every_ms);
 }
 
+static void apply_assignment(struct floe_pipeline *p);
+
+static void after_load(uv_work_t *req, int status)
+{
+    struct floe_pipeline *p = req->data;
+    int rc = status == UV_ECANCELED ? -ECANCELED : p->load.rc;
+    p->state = FLOE_PIPELINE_IDLE;
+    uv_update_time(p->loop);
+    FLOE_DEBUG(MODULE, "table job done\tkind=%d rc=%d ms=%" PRIu64, (int)p->load.kind, rc,
+               uv_now(p->loop) - p->load.started_ms);
+    if (p->up_open) {
+        p->up.cfg = p->cfg; /* not the job's copy, freed now */
+    }
+    floe_config_free(p->load.cfg);
+    p->load.cfg = NULL;
+    switch (p->load.kind) {
+    case FLOE_PIPELINE_LOAD_ASSIGN:
+        if (rc < 0) {
+            FLOE_WARN(MODULE,
+                      "cannot reload the table; its last loaded offsets are used\terror=\"%s\"",
+                      p->load.err[0] ? p->load.err : strerror(-rc));
+        }
+        apply_assignment(p);
+        break;
+    case FLOE_PIPELINE_LOAD_REBUILD:
+        reload_applied(p, p->load.reopened, rc);
+        if (p->failed) {
+            return;
+        }
+        break;
+    case FLOE_PIPELINE_LOAD_RESTART:
+        report_upsert(p, rc);
+        if (rc < 0) {
+            fatal(p, "cannot rebuild the write path");
+            return;
+        }
+        restart_at_table(p);
+        if (p->progress) {
+            p->progress(p->progress_ctx, &p->stats);
+        }
+        break;
+    }
+    advance(p);
+}
+
 static void advance(struct floe_pipeline *p)
 {
     if (p->state != FLOE_PIPELINE_IDLE) {
@@ -561,12 +793,17 @@ static void advance(struct floe_pipeline *p)
     }
     if (p->rebuild_pending) {
         rebuild(p);
-        if (p->failed) {
-            return;
+        if (p->state != FLOE_PIPELINE_IDLE || p->failed) {
+            return; /* after_load goes on */
         }
     }
     if (p->stopping || p->reconnect_pending) {
         p->reconnect_pending = false;
+        if (p->assignment) {
+            /* Not given to librdkafka: floe_kafka_close answers the assignment itself. */
+            rd_kafka_topic_partition_list_destroy(p->assignment);
+            p->assignment = NULL;
+        }
         if (p->kafka_open) {
             p->state = FLOE_PIPELINE_CLOSING;
             floe_kafka_close(&p->kafka, on_kafka_closed, p);
@@ -575,6 +812,16 @@ static void advance(struct floe_pipeline *p)
             on_kafka_closed(p);
         }
         return;
+    }
+    if (p->assignment) {
+        /* The partitions start at the table's offsets: loaded first, off the loop. */
+        int rc = start_load(p, FLOE_PIPELINE_LOAD_ASSIGN);
+        if (rc == 0) {
+            return; /* after_load assigns */
+        }
+        FLOE_WARN(MODULE, "cannot reload the table; its last loaded offsets are used\terror=\"%s\"",
+                  strerror(-rc));
+        apply_assignment(p);
     }
     if (p->kafka_open) {
         floe_kafka_resume(&p->kafka);
@@ -699,18 +946,16 @@ static enum floe_kafka_verdict on_message(void *ctx, const rd_kafka_message_t *m
     return FLOE_KAFKA_NEXT;
 }
 
-static void on_assign(void *ctx, rd_kafka_topic_partition_list_t *parts)
+/* The pending assignment, with each partition's offset from the table as last loaded, given to
+ * the consumer (on the loop, after the ASSIGN job). */
+static void apply_assignment(struct floe_pipeline *p)
 {
-    struct floe_pipeline *p = ctx;
-    if (floe_table_load(&p->table) < 0) {
-        FLOE_WARN(MODULE, "cannot reload the table; its last loaded offsets are used\terror=\"%s\"",
-                  p->table.err);
-    } else if (p->up_open) {
-        /* The partitions may come from another agent, whose keys this hash has not seen. */
-        floe_upsert_sync(&p->up);
+    rd_kafka_topic_partition_list_t *list = p->assignment;
+    p->assignment = NULL;
+    if (!list) {
+        return;
     }
     cJSON *map = table_offsets(p->table.meta, p->offsets_key);
-    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_copy(parts);
     int64_t start = strcmp(p->cfg->kafka.start, "latest") == 0 ? RD_KAFKA_OFFSET_END
                                                                : RD_KAFKA_OFFSET_BEGINNING;
     for (int i = 0; i < list->cnt; i++) {
@@ -732,6 +977,19 @@ static void on_assign(void *ctx, rd_kafka_topic_partition_list_t *parts)
     cJSON_Delete(map);
     floe_kafka_assign(&p->kafka, list);
     rd_kafka_topic_partition_list_destroy(list);
+}
+
+/* An assignment: answered once the table has been loaded for its offsets (advance starts the
+ * ASSIGN job; the consumer drains nothing until floe_kafka_assign). */
+static void on_assign(void *ctx, rd_kafka_topic_partition_list_t *parts)
+{
+    struct floe_pipeline *p = ctx;
+    if (p->assignment) {
+        rd_kafka_topic_partition_list_destroy(p->assignment); /* not expected: one at a time */
+    }
+    p->assignment =
+        parts ? rd_kafka_topic_partition_list_copy(parts) : rd_kafka_topic_partition_list_new(0);
+    advance(p);
 }
 
 static void on_revoke(void *ctx, const rd_kafka_topic_partition_list_t *parts)
@@ -773,7 +1031,9 @@ static void on_reload(void *ctx, const struct floe_config *old, const struct flo
 {
     struct floe_pipeline *p = ctx;
     p->cfg = next;
-    p->up.cfg = next; /* the old config is freed after the hooks */
+    if (p->up_open && p->state != FLOE_PIPELINE_COMMITTING && p->state != FLOE_PIPELINE_LOADING) {
+        p->up.cfg = next; /* the old config is freed after the hooks; a job's end sets it */
+    }
     p->flush_wanted = true;
     p->rebuild_pending = true;
     bool same = cfg_equal(old->kafka.brokers, next->kafka.brokers) &&
@@ -799,8 +1059,16 @@ static void on_reload(void *ctx, const struct floe_config *old, const struct flo
 static void on_stop(void *ctx)
 {
     struct floe_pipeline *p = ctx;
-    FLOE_INFO(MODULE, "stopping: flushing and leaving the group\trows=%" PRIu64,
-              p->up_open ? floe_upsert_rows(&p->up) : 0);
+    if (p->state == FLOE_PIPELINE_COMMITTING || p->state == FLOE_PIPELINE_LOADING) {
+        /* The job owns the upsert state: the flush follows when it lands. */
+        FLOE_INFO(MODULE,
+                  "stopping: flushing and leaving the group once the running job "
+                  "lands\tjob=%s",
+                  p->state == FLOE_PIPELINE_COMMITTING ? "commit" : "table load");
+    } else {
+        FLOE_INFO(MODULE, "stopping: flushing and leaving the group\trows=%" PRIu64,
+                  p->up_open ? floe_upsert_rows(&p->up) : 0);
+    }
     p->stopping = true;
     p->flush_wanted = true;
     if (p->kafka_open && p->state == FLOE_PIPELINE_IDLE) {
@@ -837,7 +1105,12 @@ int floe_pipeline_start(struct floe_pipeline *p, struct floe_agent *agent)
         FLOE_ERROR(MODULE, "cannot open the table\terror=\"%s\"", p->table.err);
         return rc;
     }
-    if ((rc = open_upsert(p)) < 0) {
+    /* The one load on the caller's thread: the loop does not run yet (nothing is consumed,
+     * signals wait), so blocking on the store here stops nothing. Every later load is a table
+     * job (LOADING). */
+    rc = open_upsert(p, p->cfg);
+    report_upsert(p, rc);
+    if (rc < 0) {
         return rc;
     }
     p->row.scratch_cap = MAX_RECORD + 1;
@@ -867,8 +1140,8 @@ int floe_pipeline_start(struct floe_pipeline *p, struct floe_agent *agent)
 
 void floe_pipeline_free(struct floe_pipeline *p)
 {
-    if (p->state == FLOE_PIPELINE_COMMITTING) {
-        /* The loop ended on the shutdown timeout with a commit still running on a worker: its
+    if (p->state == FLOE_PIPELINE_COMMITTING || p->state == FLOE_PIPELINE_LOADING) {
+        /* The loop ended on the shutdown timeout with a job still running on a worker: its
          * state cannot be released safely; the process is about to exit. */
         return;
     }
@@ -885,6 +1158,13 @@ void floe_pipeline_free(struct floe_pipeline *p)
         }
         floe_dlq_abandon(&p->dlq);
         p->dlq_open = false;
+    }
+    if (p->assignment) {
+        rd_kafka_topic_partition_list_destroy(p->assignment);
+    }
+    floe_config_free(p->load.cfg);
+    if (p->load.reopen) {
+        floe_table_close(&p->load.fresh);
     }
     close_upsert(p);
     floe_table_close(&p->table);

@@ -12,11 +12,20 @@
  * offset} for the partitions it covers, merged with its parent snapshot's map at each commit
  * attempt (so a commit rebased onto another agent's keeps that agent's offsets). Partitions
  * start, on every assignment, at the offset of the newest ancestor carrying the map (or
- * kafka.start). A commit whose parent shows another offset than the one its rows started from
- * for one of its partitions (another agent committed those records, or an earlier attempt of
- * ours landed after reporting a failure) is refused: the buffered rows are dropped, the upsert
- * state rebuilt from the saved one and the partitions restarted at the table's offsets. After
- * each commit the offsets are committed to the group asynchronously (advisory).
+ * kafka.start), read from the table loaded again for that assignment. A commit whose parent shows
+ * another offset than the one its rows started from for one of its partitions (another agent
+ * committed those records, or an earlier attempt of ours landed after reporting a failure) is
+ * refused: the buffered rows are dropped, the upsert state rebuilt from the saved one and the
+ * partitions restarted at the table's offsets. After each commit the offsets are committed to the
+ * group asynchronously (advisory).
+ *
+ * Table loads never block the loop either: once the loop runs, every load of the table — the
+ * offsets read for an assignment, the write path rebuilt after a reload (load, create, spec
+ * check, schema evolution), the table read again after a refused commit — runs as a job on a
+ * worker through the same single slot as the commits (LOADING), the consumer held meanwhile
+ * and a new assignment not given to librdkafka before its offsets are known, so signals,
+ * timers and the dead-letter producer keep being served however long S3 takes. Only
+ * floe_pipeline_start loads (or creates) the table on the caller's thread, before the loop.
  *
  * Dead letters are written when a record is read, before its offset is committed: after a
  * crash they may be written again (at least once), rows never are. With dead_letter.topic set
@@ -54,11 +63,19 @@ struct floe_pipeline_job_part {
     int64_t next;
 };
 
+/* What a table job does (LOADING). */
+enum floe_pipeline_load {
+    FLOE_PIPELINE_LOAD_ASSIGN,  /* reload the table for an assignment's offsets */
+    FLOE_PIPELINE_LOAD_REBUILD, /* rebuild the write path after a reload */
+    FLOE_PIPELINE_LOAD_RESTART, /* rebuild it after a refused commit, then restart there */
+};
+
 enum floe_pipeline_state {
     FLOE_PIPELINE_IDLE,
-    FLOE_PIPELINE_COMMITTING, /* the commit job runs on a worker */
-    FLOE_PIPELINE_BACKOFF,    /* a commit failed; the retry timer runs */
-    FLOE_PIPELINE_CLOSING,    /* the consumer is closing */
+    FLOE_PIPELINE_COMMITTING,       /* the commit job runs on a worker */
+    FLOE_PIPELINE_LOADING,          /* a table job runs on a worker */
+    FLOE_PIPELINE_BACKOFF,          /* a commit failed; the retry timer runs */
+    FLOE_PIPELINE_CLOSING,          /* the consumer is closing */
     FLOE_PIPELINE_DEAD_LETTER_WAIT, /* a flush waits for the dead-letter topic's acks */
     FLOE_PIPELINE_CLOSED,
 };
@@ -101,7 +118,26 @@ struct floe_pipeline {
     uv_timer_t retry_timer;
     int open_handles;
     unsigned retries;
-    uv_work_t work;
+    uv_work_t work; /* the one job slot: a commit or a table job */
+    /* An assignment waiting for its offsets (the table job, then floe_kafka_assign); owned. */
+    rd_kafka_topic_partition_list_t *assignment;
+    /* A table job. While it runs it owns p->table, p->up (and up_open) and what is below; the
+     * loop touches none of them. */
+    struct {
+        enum floe_pipeline_load kind;
+        struct floe_config *cfg; /* REBUILD, RESTART: the job's copy of the config (owned) */
+        struct floe_table fresh; /* REBUILD: the table opened with new settings, replacing
+                                  * p->table in the job when reopen is set */
+        bool reopen;
+        bool reopened; /* the job put fresh in place of p->table */
+        int rc;
+        const char *what;   /* which step failed (static text) */
+        bool created;       /* the table was created */
+        char changes[2048]; /* the schema changes made ("" for none) */
+        char err[1100];
+        uint64_t started_ms;
+    } load;
+    /* The commit job. While it runs it owns p->table, p->up and what is below. */
     struct {
         struct floe_pipeline_job_part *parts;
         int n, cap;
@@ -122,13 +158,16 @@ struct floe_pipeline {
 
 /* floe_pipeline_start(p, agent): opens the table (created from the config if missing, its
  * schema brought in line with the config), the upsert state, the dead letter and the consumer,
- * and joins the agent's reload and stop hooks. agent is borrowed for p's life. Returns 0, or a
- * negative errno with the reason logged; floe_pipeline_free(p) is needed either way. */
+ * and joins the agent's reload and stop hooks. agent is borrowed for p's life. To be called
+ * before the loop runs: the table is loaded here, blocking (nothing is consumed yet). Returns
+ * 0, or a negative errno with the reason logged; floe_pipeline_free(p) is needed either way. */
 int floe_pipeline_start(struct floe_pipeline *p, struct floe_agent *agent);
 
 /* floe_pipeline_free(p): after the loop has ended, releases what p holds (a consumer the
  * shutdown timeout left open is destroyed without leaving the group; buffered rows that were
- * not committed are dropped: their records are read again on the next start). */
+ * not committed are dropped: their records are read again on the next start). When the
+ * shutdown timeout ended the loop with a job still running on a worker, nothing is released
+ * (the job still uses it; the process is about to exit). */
 void floe_pipeline_free(struct floe_pipeline *p);
 
 #endif
