@@ -8,6 +8,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,8 @@ struct log_recent {
 };
 
 static struct log_recent log_recent[LOG_RECENT];
+/* Libuv workers and a commit's helper threads log too: the table is shared. */
+static pthread_mutex_t log_recent_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
@@ -169,7 +172,10 @@ void floe_log__emit(int level, const char *module, const char *fmt, ...)
     va_end(ap);
 
     /* Identical means the whole event, fields included. */
-    long repeated = fold_repeat(hash_message(module, msg));
+    uint64_t hash = hash_message(module, msg);
+    pthread_mutex_lock(&log_recent_lock);
+    long repeated = fold_repeat(hash);
+    pthread_mutex_unlock(&log_recent_lock);
     char *fields = strchr(msg, '\t');
     if (fields) {
         *fields++ = '\0';
