@@ -49,16 +49,18 @@ OUTAGE = 10.0        # seconds during which every request to S3 fails
 SKIP = 77
 
 
-def conf(work, px):
+def conf(work, px, group="floe-s3", flush_rows=400, shutdown=60, extra=""):
+    """floe's config for the stream through the proxy px into s3://BUCKET/wh; extra (more
+    [kafka] keys) follows the [kafka] section's keys."""
     path = os.path.join(work, "floe.conf")
     with open(path, "w") as f:
         f.write(f"""[kafka]
 brokers = {px["bootstrap"]}
 topic = {TOPIC}
-group = floe-s3
+group = {group}
 rdkafka.session.timeout.ms = 6000
 rdkafka.heartbeat.interval.ms = 500
-[table]
+{extra}[table]
 warehouse = s3://{BUCKET}/wh
 namespace = db
 name = users
@@ -71,11 +73,11 @@ name = max_length 200
 memory = 4M
 [limits]
 memory = 64M
-flush_rows = 400
+flush_rows = {flush_rows}
 flush_every = 1s
 [agent]
 state_dir = {work}/state
-shutdown_timeout = 60s
+shutdown_timeout = {shutdown}s
 [s3]
 endpoint = {px["endpoint"]}
 region = {REGION}
@@ -98,6 +100,31 @@ def s3_metadata(client):
         return json.loads(obj["Body"].read())
     except Exception:  # noqa: BLE001 - no table yet, or a version being written
         return None
+
+
+def check_s3_table(label, work, s3, client, rows, last, ends):
+    """The table on moto holds exactly rows (the latest valid version of every key: icebird and
+    the spec's scan rules through HTTPS), its last summary's offsets lie between last (after
+    each partition's last valid record) and ends, and no commit id repeats."""
+    exp = os.path.join(work, "expected.json")
+    with open(exp, "w") as f:
+        json.dump({"columns": COLS, "rows": list(rows.values())}, f)
+    node_env = dict(os.environ, NODE_EXTRA_CA_CERTS=s3.ca_file)
+    p = subprocess.run(["node", CHECKER, f"s3://{BUCKET}/{TABLE}", exp, "--s3-endpoint",
+                        s3.endpoint], capture_output=True, text=True, timeout=300, env=node_env)
+    check(p.returncode == 0 and "rows by the spec's rules" in p.stdout,
+          f"{label}: icebird and the spec's scan rules, through HTTPS from moto, read the "
+          "latest valid version of every key", (p.stdout + p.stderr)[-3000:])
+    meta = s3_metadata(client)
+    got = offsets(meta)
+    check(all(last.get(q, 0) <= got.get(q, -1) <= ends[q] for q in ends),
+          f"{label}: the last summary's offsets lie between the last valid record and the end "
+          "of each partition", f"offsets {got}, ends {ends}, last {last}")
+    ids = [s["summary"].get("floe.commit-id") for s in (meta or {}).get("snapshots", [])
+           if s["summary"].get("operation") != "replace"]
+    check(ids and len(ids) == len(set(i for i in ids if i)),
+          f"{label}: every snapshot carries its own floe.commit-id", str(ids))
+    return meta
 
 
 def wait_for(pred, timeout, step=0.3):
@@ -223,26 +250,7 @@ def main():
             check(rc == 0, "s3 outage: floe exits 0 on SIGTERM", agent.text()[-2000:])
 
         # The proxy is gone; the readers go to moto directly.
-        exp = os.path.join(work, "expected.json")
-        with open(exp, "w") as f:
-            json.dump({"columns": COLS, "rows": list(rows.values())}, f)
-        node_env = dict(os.environ, NODE_EXTRA_CA_CERTS=s3.ca_file)
-        p = subprocess.run(["node", CHECKER, f"s3://{BUCKET}/{TABLE}", exp, "--s3-endpoint",
-                            s3.endpoint], capture_output=True, text=True, timeout=300,
-                           env=node_env)
-        check(p.returncode == 0 and "rows by the spec's rules" in p.stdout,
-              "s3 outage: icebird and the spec's scan rules, through HTTPS from moto, read the "
-              "latest valid version of every key", (p.stdout + p.stderr)[-3000:])
-
-        meta = s3_metadata(client)
-        got = offsets(meta)
-        check(all(last.get(q, 0) <= got.get(q, -1) <= ends[q] for q in ends),
-              "s3 outage: the last summary's offsets lie between the last valid record and the "
-              "end of each partition", f"offsets {got}, ends {ends}, last {last}")
-        ids = [s["summary"].get("floe.commit-id") for s in (meta or {}).get("snapshots", [])
-               if s["summary"].get("operation") != "replace"]
-        check(ids and len(ids) == len(set(i for i in ids if i)),
-              "s3 outage: every snapshot carries its own floe.commit-id", str(ids))
+        check_s3_table("s3 outage", work, s3, client, rows, last, ends)
         spool = os.path.join(work, "state", "tmp")
         check(not os.path.isdir(spool) or not os.listdir(spool),
               "s3 outage: no spooled upload is left in agent.state_dir/tmp",

@@ -34,7 +34,6 @@ misses them. Exits 77 (skipped) when the floe under test has no S3 client.
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -44,10 +43,11 @@ sys.path.insert(0, os.path.join(HERE, "..", "process"))
 sys.path.insert(0, os.path.join(HERE, "..", "s3peers"))
 from faultproxy import FaultProxy  # noqa: E402
 from floetest import check, finish, tmpdir  # noqa: E402
-from s3peer import ACCESS_KEY, REGION, SECRET_KEY, Moto  # noqa: E402
-from test_pipeline import (COLS, TOPIC, Floe, MockKafka, Producer, expected,  # noqa: E402
+from s3peer import Moto  # noqa: E402
+from test_pipeline import (TOPIC, Floe, MockKafka, Producer, expected,  # noqa: E402
                            last_changing, offsets)
-from test_pipeline_s3 import BUCKET, CHECKER, TABLE, s3_metadata, wait_for  # noqa: E402
+from test_pipeline_s3 import BUCKET, check_s3_table, s3_metadata, wait_for  # noqa: E402
+from test_pipeline_s3 import conf as s3_conf  # noqa: E402
 
 STALL = 30.0          # seconds during which the table's metadata GETs are held
 ANSWER = 5.0          # a served loop answers a signal well within this (a blocked one: STALL)
@@ -59,43 +59,8 @@ SKIP = 77
 
 
 def conf(work, px, flush_rows=400, extra=""):
-    path = os.path.join(work, "floe.conf")
-    with open(path, "w") as f:
-        f.write(f"""[kafka]
-brokers = {px["bootstrap"]}
-topic = {TOPIC}
-group = floe-s3load
-rdkafka.session.timeout.ms = 6000
-rdkafka.heartbeat.interval.ms = 500
-{extra}[table]
-warehouse = s3://{BUCKET}/wh
-namespace = db
-name = users
-schema = id long required, name string, email string, signup_ts timestamptz, age int
-partition = day(signup_ts), bucket(4, id)
-[validate]
-age = min 0, max 150
-name = max_length 200
-[dedup]
-memory = 4M
-[limits]
-memory = 64M
-flush_rows = {flush_rows}
-flush_every = 1s
-[agent]
-state_dir = {work}/state
-shutdown_timeout = {SHUTDOWN}s
-[s3]
-endpoint = {px["endpoint"]}
-region = {REGION}
-access_key_id = {ACCESS_KEY}
-secret_access_key = {SECRET_KEY}
-ca_file = {px["ca_file"]}
-path_style = true
-connect_timeout = 5s
-request_timeout = 10s
-""")
-    return path
+    return s3_conf(work, px, group="floe-s3load", flush_rows=flush_rows, shutdown=SHUTDOWN,
+                   extra=extra)
 
 
 def other_conf(work, bootstrap):
@@ -307,25 +272,7 @@ def scenario_rebalance():
             rc = agent.wait(SHUTDOWN + 30)
             check(rc == 0, "rebalance: floe exits 0 on SIGTERM", agent.text()[-2000:])
 
-        exp = os.path.join(work, "expected.json")
-        with open(exp, "w") as f:
-            json.dump({"columns": COLS, "rows": list(rows.values())}, f)
-        node_env = dict(os.environ, NODE_EXTRA_CA_CERTS=s3.ca_file)
-        p = subprocess.run(["node", CHECKER, f"s3://{BUCKET}/{TABLE}", exp, "--s3-endpoint",
-                            s3.endpoint], capture_output=True, text=True, timeout=300,
-                           env=node_env)
-        check(p.returncode == 0 and "rows by the spec's rules" in p.stdout,
-              "rebalance: icebird and the spec's scan rules, through HTTPS from moto, read the "
-              "latest valid version of every key", (p.stdout + p.stderr)[-3000:])
-        meta = s3_metadata(client)
-        got = offsets(meta)
-        check(all(last.get(q, 0) <= got.get(q, -1) <= ends[q] for q in ends),
-              "rebalance: the last summary's offsets lie between the last valid record and "
-              "the end of each partition", f"offsets {got}, ends {ends}, last {last}")
-        ids = [s["summary"].get("floe.commit-id") for s in (meta or {}).get("snapshots", [])
-               if s["summary"].get("operation") != "replace"]
-        check(ids and len(ids) == len(set(i for i in ids if i)),
-              "rebalance: every snapshot carries its own floe.commit-id", str(ids))
+        check_s3_table("rebalance", work, s3, client, rows, last, ends)
 
 
 if __name__ == "__main__":
