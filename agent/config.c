@@ -1088,6 +1088,57 @@ static void check_table(struct loader *ld)
     }
 }
 
+struct floe_config *floe_config_copy_for_jobs(const struct floe_config *cfg)
+{
+    struct floe_config *c = malloc(sizeof(*c));
+    if (!c) {
+        return NULL;
+    }
+    *c = *cfg;
+    c->path = NULL;
+    c->kafka.rdkafka = NULL;
+    c->kafka.nrdkafka = 0;
+    c->validate.pairs = NULL;
+    c->validate.n = 0;
+    c->validate.lines = NULL;
+    memset(&c->validate.rules, 0, sizeof(c->validate.rules));
+    c->lines = NULL;
+    c->table.parsed_schema = NULL;
+    c->table.parsed_partition = NULL;
+    bool ok = true;
+    for (const struct floe_cfg_key *k = floe_cfg_keys; k->name; k++) {
+        if (k->type != FLOE_CFG_STRING && k->type != FLOE_CFG_ENUM) {
+            continue;
+        }
+        char **field = (char **)((char *)c + k->offset);
+        if (*field && !(k->flags & FLOE_CFG_SECRET)) {
+            *field = strdup(*field);
+            ok = ok && *field;
+        } else {
+            *field = NULL;
+        }
+    }
+    if (cfg->table.parsed_schema) {
+        c->table.parsed_schema = malloc(sizeof(*c->table.parsed_schema));
+        ok = ok && c->table.parsed_schema;
+        if (c->table.parsed_schema) {
+            *c->table.parsed_schema = *cfg->table.parsed_schema;
+        }
+    }
+    if (cfg->table.parsed_partition) {
+        c->table.parsed_partition = malloc(sizeof(*c->table.parsed_partition));
+        ok = ok && c->table.parsed_partition;
+        if (c->table.parsed_partition) {
+            *c->table.parsed_partition = *cfg->table.parsed_partition;
+        }
+    }
+    if (!ok) {
+        floe_config_free(c);
+        return NULL;
+    }
+    return c;
+}
+
 /* ---- the file ---------------------------------------------------------------------------- */
 
 void floe_config_free(struct floe_config *cfg)

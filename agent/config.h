@@ -184,6 +184,13 @@ struct floe_config *floe_config_load_only(const char *path, const char *sections
  * path only names it in errors. text is modified (lines are split in place). */
 struct floe_config *floe_config_parse(const char *path, char *text, struct floe_cfg_errors *errs);
 
+/* floe_config_copy_for_jobs(cfg): a copy of cfg that outlives it, for work that runs while a
+ * reload frees the agent's config (a table job on a worker): every key's value and the
+ * derived schema and partition spec, without the secrets, the librdkafka pass-through, the
+ * validation rules and the key lines (such work opens no store and validates nothing). Free
+ * with floe_config_free; NULL when out of memory. */
+struct floe_config *floe_config_copy_for_jobs(const struct floe_config *cfg);
+
 /* floe_config_free(cfg): releases cfg and everything it holds; NULL is allowed. */
 void floe_config_free(struct floe_config *cfg);
 

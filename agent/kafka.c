@@ -170,7 +170,6 @@ static void rebalance(struct floe_kafka *k, rd_kafka_event_t *ev)
         FLOE_INFO("kafka", "partitions assigned\tcount=%d protocol=%s", parts ? parts->cnt : 0,
                   k->cooperative ? "cooperative" : "eager");
         /* Nothing is drained until the owner answers, now or later (floe_kafka_assign). */
-        k->assigning = parts ? rd_kafka_topic_partition_list_copy(parts) : NULL;
         k->state = FLOE_KAFKA_ASSIGNING;
         k->h.assign(k->ctx, parts);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
@@ -419,10 +418,6 @@ static void assign_none(struct floe_kafka *k)
 /* The pending assignment is answered: back to RUNNING. */
 static void assign_done(struct floe_kafka *k)
 {
-    if (k->assigning) {
-        rd_kafka_topic_partition_list_destroy(k->assigning);
-        k->assigning = NULL;
-    }
     k->state = FLOE_KAFKA_RUNNING;
     if (!k->paused) {
         idle_start(k);
@@ -559,8 +554,8 @@ static void on_closed(struct floe_rdkq *q)
 
 static void on_nudge_closed(uv_handle_t *h);
 
-/* The consumer has left the group: release librdkafka, then the handles. */
-static void finish_close(struct floe_kafka *k)
+/* Releases the client and what k holds besides its handles; k is CLOSED after. */
+static void release_client(struct floe_kafka *k, int destroy_flags)
 {
     floe_kafka_drop_held(k);
     floe_rdkq_release(&k->rq);
@@ -568,16 +563,18 @@ static void finish_close(struct floe_kafka *k)
         rd_kafka_topic_partition_list_destroy(k->revoking);
         k->revoking = NULL;
     }
-    if (k->assigning) {
-        rd_kafka_topic_partition_list_destroy(k->assigning);
-        k->assigning = NULL;
-    }
-    rd_kafka_destroy(k->rk);
+    rd_kafka_destroy_flags(k->rk, destroy_flags);
     k->rk = NULL;
     free(k->next);
     k->next = NULL;
     k->next_cap = 0;
     k->state = FLOE_KAFKA_CLOSED;
+}
+
+/* The consumer has left the group: release librdkafka, then the handles. */
+static void finish_close(struct floe_kafka *k)
+{
+    release_client(k, 0);
     k->idle_active = false;
     k->nudge_armed = false;
     FLOE_INFO("kafka", "consumer closed\tmessages=%" PRIu64 " errors=%" PRIu64 " nudges=%" PRIu64,
@@ -609,10 +606,6 @@ void floe_kafka_close(struct floe_kafka *k, floe_kafka_closed_fn cb, void *ctx)
     if (k->state == FLOE_KAFKA_ASSIGNING) {
         /* The group waits for the answer before it lets this member leave: none is taken. */
         assign_none(k);
-        if (k->assigning) {
-            rd_kafka_topic_partition_list_destroy(k->assigning);
-            k->assigning = NULL;
-        }
     }
     k->state = FLOE_KAFKA_CLOSING;
     rd_kafka_error_t *e = rd_kafka_consumer_close_queue(k->rk, k->rq.queue);
@@ -629,20 +622,5 @@ void floe_kafka_abandon(struct floe_kafka *k)
     if (!k->rk) {
         return;
     }
-    floe_kafka_drop_held(k);
-    floe_rdkq_release(&k->rq);
-    if (k->revoking) {
-        rd_kafka_topic_partition_list_destroy(k->revoking);
-        k->revoking = NULL;
-    }
-    if (k->assigning) {
-        rd_kafka_topic_partition_list_destroy(k->assigning);
-        k->assigning = NULL;
-    }
-    rd_kafka_destroy_flags(k->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
-    k->rk = NULL;
-    free(k->next);
-    k->next = NULL;
-    k->next_cap = 0;
-    k->state = FLOE_KAFKA_CLOSED;
+    release_client(k, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 }

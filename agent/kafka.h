@@ -105,7 +105,6 @@ struct floe_kafka {
     rd_kafka_event_t *ev;                      /* the fetch event being handed out, or NULL */
     const rd_kafka_message_t *msg;             /* its next message, not yet taken (held), or NULL */
     rd_kafka_topic_partition_list_t *revoking; /* partitions being revoked (owned) */
-    rd_kafka_topic_partition_list_t *assigning; /* partitions being assigned (owned) */
     struct floe_kafka_handler h;
     void *ctx;
     floe_kafka_closed_fn closed_cb;

@@ -207,62 +207,6 @@ static void commit_work(uv_work_t *req)
 
 /* ---- Building and rebuilding the write path ---- */
 
-/* A copy of cfg for a table job: every key's value and the derived schema and partition spec,
- * without the secrets, the librdkafka pass-through, the validation rules and the key lines
- * (a table job opens no store and validates nothing). The agent frees its config at the next
- * reload, which may come while the job runs. Freed with floe_config_free; NULL when out of
- * memory. */
-static struct floe_config *job_config(const struct floe_config *cfg)
-{
-    struct floe_config *c = malloc(sizeof(*c));
-    if (!c) {
-        return NULL;
-    }
-    *c = *cfg;
-    c->path = NULL;
-    c->kafka.rdkafka = NULL;
-    c->kafka.nrdkafka = 0;
-    c->validate.pairs = NULL;
-    c->validate.n = 0;
-    c->validate.lines = NULL;
-    memset(&c->validate.rules, 0, sizeof(c->validate.rules));
-    c->lines = NULL;
-    c->table.parsed_schema = NULL;
-    c->table.parsed_partition = NULL;
-    bool ok = true;
-    for (const struct floe_cfg_key *k = floe_cfg_keys; k->name; k++) {
-        if (k->type != FLOE_CFG_STRING && k->type != FLOE_CFG_ENUM) {
-            continue;
-        }
-        char **field = (char **)((char *)c + k->offset);
-        if (*field && !(k->flags & FLOE_CFG_SECRET)) {
-            *field = strdup(*field);
-            ok = ok && *field;
-        } else {
-            *field = NULL;
-        }
-    }
-    if (cfg->table.parsed_schema) {
-        c->table.parsed_schema = malloc(sizeof(*c->table.parsed_schema));
-        ok = ok && c->table.parsed_schema;
-        if (c->table.parsed_schema) {
-            *c->table.parsed_schema = *cfg->table.parsed_schema;
-        }
-    }
-    if (cfg->table.parsed_partition) {
-        c->table.parsed_partition = malloc(sizeof(*c->table.parsed_partition));
-        ok = ok && c->table.parsed_partition;
-        if (c->table.parsed_partition) {
-            *c->table.parsed_partition = *cfg->table.parsed_partition;
-        }
-    }
-    if (!ok) {
-        floe_config_free(c);
-        return NULL;
-    }
-    return c;
-}
-
 /* Records why building the write path failed, for report_upsert(). Returns rc. */
 static int open_failed(struct floe_pipeline *p, int rc, const char *what, const char *err)
 {
@@ -384,7 +328,7 @@ static int start_load(struct floe_pipeline *p, enum floe_pipeline_load kind)
     p->load.err[0] = '\0';
     if (kind != FLOE_PIPELINE_LOAD_ASSIGN) {
         floe_config_free(p->load.cfg);
-        p->load.cfg = job_config(p->cfg);
+        p->load.cfg = floe_config_copy_for_jobs(p->cfg);
         if (!p->load.cfg) {
             goto fail_nomem;
         }
