@@ -30,6 +30,7 @@ static const char *const defaults[][2] = {
     {"max.partition.fetch.bytes", "1048576"},
     {"receive.message.max.bytes", "5243392"},
     {"socket.keepalive.enable", "true"},
+    {"enable.partition.eof", "true"}, /* catching up (kafka.h) */
     {NULL, NULL},
 };
 
@@ -38,6 +39,8 @@ static const char *const defaults[][2] = {
 static void on_ready(struct floe_rdkq *q);
 static void on_nudge(uv_timer_t *t);
 static void forget_taken(struct floe_kafka *k);
+static void note_end(struct floe_kafka *k, int32_t id);
+static void check_caught_up(struct floe_kafka *k, bool ask);
 static void on_idle(uv_idle_t *h);
 static void drain(struct floe_kafka *k);
 
@@ -97,6 +100,7 @@ int floe_kafka_open(struct floe_kafka *k, uv_loop_t *loop, const struct floe_con
     k->cooperative = strcmp(rd_kafka_rebalance_protocol(k->rk), "COOPERATIVE") == 0;
     k->nudge_bytes = conf_u64(k->rk, "queued.max.messages.kbytes") * 1024 / 2;
     k->nudge_msgs = conf_u64(k->rk, "queued.min.messages") / 2;
+    k->behind_bytes = conf_u64(k->rk, "max.partition.fetch.bytes");
     if ((rc = floe_rdkq_start(&k->rq, on_ready, err, cap)) < 0) {
         goto fail;
     }
@@ -187,6 +191,18 @@ static void rebalance(struct floe_kafka *k, rd_kafka_event_t *ev)
 /* One event that is not a fetch. */
 static void other_event(struct floe_kafka *k, rd_kafka_event_t *ev)
 {
+    if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_ERROR &&
+        rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        /* Comes as an error event, in order with the partition's messages. */
+        rd_kafka_topic_partition_t *tp = rd_kafka_event_topic_partition(ev);
+        if (tp) {
+            if (k->state != FLOE_KAFKA_CLOSING) {
+                note_end(k, tp->partition);
+            }
+            rd_kafka_topic_partition_destroy(tp);
+        }
+        return;
+    }
     if (floe_rdkq_event(&k->rq, ev)) {
         return; /* an error or a log */
     }
@@ -241,37 +257,102 @@ static void nudge_arm(struct floe_kafka *k)
     k->nudge_armed = true;
 }
 
-/* Notes the offset after a message taken from partition id (no nudge for it if the table
- * cannot grow). */
-static void note_taken(struct floe_kafka *k, int32_t id, int64_t next)
+/* Partition id's record, grown as ids appear; NULL if id is negative or the table cannot
+ * grow (that partition is then neither nudged nor tracked for catching up). */
+static struct floe_kafka_part *part_of(struct floe_kafka *k, int32_t id)
 {
     if (id < 0) {
-        return;
+        return NULL;
     }
-    if ((size_t)id >= k->next_cap) {
-        size_t cap = k->next_cap ? k->next_cap : 64;
+    if ((size_t)id >= k->part_cap) {
+        size_t cap = k->part_cap ? k->part_cap : 64;
         while (cap <= (size_t)id) {
             cap *= 2;
         }
-        int64_t *n = realloc(k->next, cap * sizeof(*n));
+        struct floe_kafka_part *n = realloc(k->part, cap * sizeof(*n));
         if (!n) {
-            return;
+            return NULL;
         }
-        for (size_t i = k->next_cap; i < cap; i++) {
-            n[i] = -1;
+        for (size_t i = k->part_cap; i < cap; i++) {
+            n[i] = (struct floe_kafka_part){-1, 0, false};
         }
-        k->next = n;
-        k->next_cap = cap;
+        k->part = n;
+        k->part_cap = cap;
     }
-    k->next[id] = next;
+    return &k->part[id];
 }
 
-/* The assignment changed or restarts: what was taken says nothing of where fetching is. */
+/* Notes a message taken: the offset after it (what a nudge seeks to), and its bytes since the
+ * partition last reached its end. */
+static void note_taken(struct floe_kafka *k, const rd_kafka_message_t *m)
+{
+    struct floe_kafka_part *q = part_of(k, m->partition);
+    if (q) {
+        q->next = m->offset + 1;
+        q->at_end = false;
+        q->since_end += m->len + m->key_len;
+        if (q->since_end > k->behind_bytes) {
+            k->behind = true;
+        }
+    }
+}
+
+/* If the consumer was behind and every assigned partition is now at its end, tells the owner
+ * (kafka.h, "Catching up"). With ask, a partition not known to be at its end is asked for the
+ * high watermark of its last fetch response: having taken everything below it is reaching
+ * the end too — known at once, where the end-of-partition event waits for a fetch that the
+ * broker holds up to fetch.wait.max.ms for data that does not come. */
+static void check_caught_up(struct floe_kafka *k, bool ask)
+{
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (!k->behind || rd_kafka_assignment(k->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        !parts) {
+        return;
+    }
+    bool all = parts->cnt > 0;
+    for (int i = 0; i < parts->cnt && all; i++) {
+        struct floe_kafka_part *q = part_of(k, parts->elems[i].partition);
+        int64_t lo, hi;
+        if (q && !q->at_end && ask && q->next >= 0 &&
+            rd_kafka_get_watermark_offsets(k->rk, parts->elems[i].topic,
+                                           parts->elems[i].partition, &lo,
+                                           &hi) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+            hi >= 0 && q->next >= hi) {
+            q->at_end = true;
+            q->since_end = 0;
+        }
+        all = q && q->at_end;
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+    if (all) {
+        k->behind = false;
+        k->catch_ups++;
+        FLOE_INFO("kafka", "caught up\tmessages=%" PRIu64, k->messages);
+        if (k->h.caught_up) {
+            k->h.caught_up(k->ctx);
+        }
+    }
+}
+
+/* Partition id has reached its end (its end-of-partition event). */
+static void note_end(struct floe_kafka *k, int32_t id)
+{
+    struct floe_kafka_part *q = part_of(k, id);
+    if (q) {
+        q->at_end = true;
+        q->since_end = 0;
+        check_caught_up(k, false);
+    }
+}
+
+/* The assignment changed or restarts: what was taken says nothing of where fetching is, nor
+ * of how far behind it is. */
 static void forget_taken(struct floe_kafka *k)
 {
-    for (size_t i = 0; i < k->next_cap; i++) {
-        k->next[i] = -1;
+    for (size_t i = 0; i < k->part_cap; i++) {
+        k->part[i] = (struct floe_kafka_part){-1, 0, false};
     }
+    k->behind = false;
 }
 
 /* Still empty: seek every assigned partition with a known position to that position, which
@@ -293,9 +374,9 @@ static void on_nudge(uv_timer_t *t)
     rd_kafka_topic_partition_list_t *seek = rd_kafka_topic_partition_list_new(parts->cnt);
     for (int i = 0; i < parts->cnt; i++) {
         int32_t id = parts->elems[i].partition;
-        if (id >= 0 && (size_t)id < k->next_cap && k->next[id] >= 0) {
+        if (id >= 0 && (size_t)id < k->part_cap && k->part[id].next >= 0) {
             rd_kafka_topic_partition_list_add(seek, parts->elems[i].topic, id)->offset =
-                k->next[id];
+                k->part[id].next;
         }
     }
     if (seek->cnt > 0) {
@@ -321,6 +402,7 @@ static void drain(struct floe_kafka *k)
                 if (k->state != FLOE_KAFKA_CLOSING) {
                     idle_stop(k); /* the pipe says when more comes */
                     nudge_arm(k);
+                    check_caught_up(k, true);
                 }
                 break; /* closing: the idle handle polls until the consumer has closed */
             }
@@ -335,7 +417,11 @@ static void drain(struct floe_kafka *k)
         while (k->msg && draining(k)) {
             const rd_kafka_message_t *m = k->msg;
             if (m->err) {
-                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                    if (k->state != FLOE_KAFKA_CLOSING) {
+                        note_end(k, m->partition);
+                    }
+                } else {
                     report(k, m->err, false, rd_kafka_message_errstr(m));
                 }
             } else if (k->state != FLOE_KAFKA_CLOSING) {
@@ -347,7 +433,7 @@ static void drain(struct floe_kafka *k)
                 k->messages++;
                 k->taken_msgs++;
                 k->taken_bytes += m->len + m->key_len;
-                note_taken(k, m->partition, m->offset + 1);
+                note_taken(k, m);
             }
             k->msg = rd_kafka_event_message_next(k->ev);
         }
@@ -565,9 +651,9 @@ static void release_client(struct floe_kafka *k, int destroy_flags)
     }
     rd_kafka_destroy_flags(k->rk, destroy_flags);
     k->rk = NULL;
-    free(k->next);
-    k->next = NULL;
-    k->next_cap = 0;
+    free(k->part);
+    k->part = NULL;
+    k->part_cap = 0;
     k->state = FLOE_KAFKA_CLOSED;
 }
 
@@ -577,8 +663,10 @@ static void finish_close(struct floe_kafka *k)
     release_client(k, 0);
     k->idle_active = false;
     k->nudge_armed = false;
-    FLOE_INFO("kafka", "consumer closed\tmessages=%" PRIu64 " errors=%" PRIu64 " nudges=%" PRIu64,
-              k->messages, k->rq.errors, k->nudges);
+    FLOE_INFO("kafka",
+              "consumer closed\tmessages=%" PRIu64 " errors=%" PRIu64 " nudges=%" PRIu64
+              " catch_ups=%" PRIu64,
+              k->messages, k->rq.errors, k->nudges, k->catch_ups);
     /* The timer first, then the pipe's poll and the idle handle together: the owner hears
      * once all three have closed. */
     uv_close((uv_handle_t *)&k->nudge, on_nudge_closed);

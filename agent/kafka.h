@@ -38,6 +38,13 @@
  * fetch in flight at that moment is discarded and made again; that is the price, at most once
  * per queue's worth. A stream that never fills the queue is never nudged.
  *
+ * Catching up: a partition that delivers more than max.partition.fetch.bytes since it last
+ * reached its end (librdkafka's end-of-partition event, enable.partition.eof, on by default
+ * here) had more waiting than one fetch brings: the consumer is behind. Once every assigned
+ * partition has reached its end again, the owner hears it (caught_up), once per catch-up, so
+ * that it can commit a backlog as soon as it has read it instead of waiting for a timer. A
+ * consumer that reads records as they arrive is never behind and never calls it.
+ *
  * Broker errors are logged at most once per FLOE_KAFKA_ERROR_EVERY_MS for each error code
  * (the next line counts those left out); librdkafka reconnects on its own.
  */
@@ -76,6 +83,16 @@ struct floe_kafka_handler {
     /* Partitions revoked (borrowed for the call): draining stops until the owner calls
      * floe_kafka_revoke_done(), possibly later, from another callback. */
     void (*revoke)(void *ctx, const rd_kafka_topic_partition_list_t *parts);
+    /* The consumer was behind and has now read every assigned partition to its end (above,
+     * "Catching up"); may be NULL. Called from the drain: the owner may hold or pause k. */
+    void (*caught_up)(void *ctx);
+};
+
+/* What k knows of one partition since its last (re)assignment. */
+struct floe_kafka_part {
+    int64_t next;        /* the offset after the last message taken, or -1 */
+    uint64_t since_end;  /* bytes taken since the partition last reached its end */
+    bool at_end;         /* reached its end, and nothing taken since */
 };
 
 enum floe_kafka_state {
@@ -115,10 +132,13 @@ struct floe_kafka {
     uint64_t taken_bytes, taken_msgs;
     uint64_t nudge_bytes, nudge_msgs;
     uint64_t nudges; /* nudges made */
-    /* By partition id: the offset after the last message taken since the partition was last
-     * (re)assigned, or -1; what a nudge seeks to. Grown as partition ids appear (owned). */
-    int64_t *next;
-    size_t next_cap;
+    /* By partition id (grown as ids appear; owned): where a nudge seeks to, and what says
+     * whether the consumer is catching up. */
+    struct floe_kafka_part *part;
+    size_t part_cap;
+    uint64_t behind_bytes; /* since_end past which a partition is behind */
+    bool behind;           /* some partition was behind since the consumer was last caught up */
+    uint64_t catch_ups;    /* caught_up calls */
 };
 
 /* floe_kafka_open(k, loop, cfg, h, ctx, err, cap): creates the consumer for cfg's [kafka]

@@ -936,6 +936,28 @@ static void on_assign(void *ctx, rd_kafka_topic_partition_list_t *parts)
     advance(p);
 }
 
+/* The consumer has read a backlog to the end of every partition (kafka.h, "Catching up"):
+ * commit now rather than at flush_every, if the batch is big enough to be worth a commit of
+ * its own — a quarter of flush_rows or flush_bytes. The floor keeps a consumer that falls
+ * behind during each commit (a fast single partition) from committing after every one. */
+static void on_caught_up(void *ctx)
+{
+    struct floe_pipeline *p = ctx;
+    int64_t flush_rows = p->cfg->limits.flush_rows;
+    uint64_t flush_bytes = p->cfg->limits.flush_bytes;
+    uint64_t rows = p->up_open ? floe_upsert_rows(&p->up) : 0;
+    if (p->state != FLOE_PIPELINE_IDLE || rows == 0 ||
+        !((flush_rows > 0 && rows >= (uint64_t)flush_rows / 4) ||
+          (flush_bytes > 0 && floe_batch_bytes(p->up.data) >= flush_bytes / 4))) {
+        FLOE_DEBUG(MODULE, "caught up: the batch waits\trows=%" PRIu64, rows);
+        return;
+    }
+    FLOE_DEBUG(MODULE, "caught up: flushing the backlog\trows=%" PRIu64, rows);
+    p->flush_wanted = true;
+    floe_kafka_hold(&p->kafka); /* the commit follows: keep librdkafka's queue */
+    advance(p);
+}
+
 static void on_revoke(void *ctx, const rd_kafka_topic_partition_list_t *parts)
 {
     struct floe_pipeline *p = ctx;
@@ -947,7 +969,7 @@ static void on_revoke(void *ctx, const rd_kafka_topic_partition_list_t *parts)
 
 static int open_kafka(struct floe_pipeline *p)
 {
-    static const struct floe_kafka_handler h = {on_message, on_assign, on_revoke};
+    static const struct floe_kafka_handler h = {on_message, on_assign, on_revoke, on_caught_up};
     char err[512];
     free(p->topic);
     free(p->offsets_key);

@@ -19,6 +19,10 @@ partition's offset order — never with floe's code.
   group   two agents in one group on one table, the second started mid-stream, the first
           stopped later: exact result
   broker  a broker down for ~10 s mid-stream: exact result, no restart
+  backlog with flush_every 10m: a backlog is committed once floe has read it to the end of
+          every partition, not 10 minutes later; records read as they arrive wait for
+          flush_every (no commit, until SIGTERM); after a restart, a backlog that leaves less
+          than a quarter of flush_rows in the batch waits too: exact result
 """
 import json
 import os
@@ -433,6 +437,67 @@ def scenario_broker():
               f"{agent.text().count(chr(10))} log lines")
 
 
+def snapshots(work):
+    meta = metadata(work)
+    return len(meta["snapshots"]) if meta else 0
+
+
+def scenario_backlog():
+    work = tmpdir()
+    with MockKafka(brokers=1, partitions=3, topic=TOPIC) as mk:
+        # 40,000 records, about 2 MB in each partition: more than one fetch
+        # (max.partition.fetch.bytes 1M), so floe is behind when it starts. (The mock keeps
+        # about 5 MiB per partition: 3 partitions hold all three streams.)
+        cfgp = conf(work, mk.bootstrap, flush_rows=40000, flush_every="10m")
+        logs = [f"{work}/p1.log"]
+        produce(mk.bootstrap, logs[0], "--count", "40000", "--keys", "40000", "--days", "3",
+                "--seed", "21")
+        agent = Floe(cfgp, f"{work}/floe.log")
+        rows, invalid, ends = expected(mk.bootstrap, logs)
+        last = last_changing(mk.bootstrap, logs)
+        check(10000 <= len(rows) < 40000, "backlog: the batch holds between a quarter of "
+              "flush_rows and flush_rows", f"{len(rows)} rows")
+        got = wait_caught_up(work, ends, last, timeout=90)
+        check(all(got.get(p, 0) >= last.get(p, 0) for p in ends),
+              "backlog: the backlog is committed once read, without waiting for flush_every "
+              "(10m)", f"offsets {got}, last {last}\n{agent.text()[-1500:]}")
+        check('msg="caught up"' in agent.text(), "backlog: floe logs that it caught up")
+        table_matches(work, rows, "backlog")
+        after = snapshots(work)
+
+        # Read as they arrive (20 records/s): never behind, so flush_every alone decides.
+        logs.append(f"{work}/p2.log")
+        produce(mk.bootstrap, logs[1], "--count", "120", "--keys", "40000", "--days", "3",
+                "--rate", "20", "--seed", "22")
+        time.sleep(2)
+        check(snapshots(work) == after, "backlog: records read as they arrive are not committed "
+              "before flush_every", f"{snapshots(work) - after} new snapshots")
+
+        stop(agent, "backlog")
+        check(snapshots(work) == after + 1, "backlog: SIGTERM commits what waited for "
+              "flush_every", f"{snapshots(work) - after} new snapshots")
+
+        # A backlog of updates to 500 keys, produced while floe is stopped: behind after the
+        # restart, but the batch stays under a quarter of flush_rows, so it waits as well.
+        logs.append(f"{work}/p3.log")
+        produce(mk.bootstrap, logs[2], "--count", "36000", "--keys", "500", "--days", "3",
+                "--seed", "23")
+        after = snapshots(work)
+        agent = Floe(cfgp, f"{work}/floe2.log")
+        deadline = time.monotonic() + 60
+        while 'msg="caught up"' not in agent.text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        check('msg="caught up"' in agent.text(), "backlog: floe catches up with the second "
+              "backlog", agent.text()[-1500:])
+        time.sleep(2)
+        check(snapshots(work) == after, "backlog: a small batch after a backlog waits for "
+              "flush_every", f"{snapshots(work) - after} new snapshots")
+        stop(agent, "backlog")
+        rows, invalid, ends = expected(mk.bootstrap, logs)
+        table_matches(work, rows, "backlog: after SIGTERM")
+        offsets_ok(work, ends, last_changing(mk.bootstrap, logs), "backlog: after SIGTERM")
+
+
 def run_scenario(scenarios, doc):
     """Runs the scenario named by the only argument and finish()es; with no such scenario,
     prints doc (the usage) and exits 2."""
@@ -444,7 +509,7 @@ def run_scenario(scenarios, doc):
 
 
 SCENARIOS = {"steady": scenario_steady, "crash": scenario_crash, "reload": scenario_reload,
-             "group": scenario_group, "broker": scenario_broker}
+             "group": scenario_group, "broker": scenario_broker, "backlog": scenario_backlog}
 
 if __name__ == "__main__":
     run_scenario(SCENARIOS, __doc__)
