@@ -305,8 +305,7 @@ static void note_taken(struct floe_kafka *k, const rd_kafka_message_t *m)
 static void check_caught_up(struct floe_kafka *k, bool ask)
 {
     rd_kafka_topic_partition_list_t *parts = NULL;
-    if (!k->behind || rd_kafka_assignment(k->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-        !parts) {
+    if (!k->behind || rd_kafka_assignment(k->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR || !parts) {
         return;
     }
     bool all = parts->cnt > 0;
@@ -314,9 +313,8 @@ static void check_caught_up(struct floe_kafka *k, bool ask)
         struct floe_kafka_part *q = part_of(k, parts->elems[i].partition);
         int64_t lo, hi;
         if (q && !q->at_end && ask && q->next >= 0 &&
-            rd_kafka_get_watermark_offsets(k->rk, parts->elems[i].topic,
-                                           parts->elems[i].partition, &lo,
-                                           &hi) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+            rd_kafka_get_watermark_offsets(k->rk, parts->elems[i].topic, parts->elems[i].partition,
+                                           &lo, &hi) == RD_KAFKA_RESP_ERR_NO_ERROR &&
             hi >= 0 && q->next >= hi) {
             q->at_end = true;
             q->since_end = 0;

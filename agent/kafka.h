@@ -90,9 +90,9 @@ struct floe_kafka_handler {
 
 /* What k knows of one partition since its last (re)assignment. */
 struct floe_kafka_part {
-    int64_t next;        /* the offset after the last message taken, or -1 */
-    uint64_t since_end;  /* bytes taken since the partition last reached its end */
-    bool at_end;         /* reached its end, and nothing taken since */
+    int64_t next;       /* the offset after the last message taken, or -1 */
+    uint64_t since_end; /* bytes taken since the partition last reached its end */
+    bool at_end;        /* reached its end, and nothing taken since */
 };
 
 enum floe_kafka_state {
