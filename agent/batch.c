@@ -3,7 +3,9 @@
  * Partitions live in a small open-addressed table keyed by the hash of the tuple; each keeps
  * the head and tail of its chain of rows, so a flush replays one partition's rows in arrival
  * order without sorting. Partition values that are bytes (identity or truncate of a string)
- * are copied into the arena beside the rows.
+ * are copied into the top of the arena, growing down, so that the rows lie end to end from
+ * its start: floe_batch_compact walks them in order and slides the live ones down over the
+ * removed ones.
  */
 #include "batch.h"
 
@@ -26,7 +28,8 @@ struct floe_batch {
     size_t bitmap_bytes;
 
     uint8_t *arena;
-    size_t cap, used;
+    size_t cap, used; /* rows in [8, used) */
+    size_t top;       /* partition values in [top, cap) */
 
     struct part *parts;
     struct ice_value *values; /* nfields per partition */
@@ -35,6 +38,7 @@ struct floe_batch {
     uint32_t slot_mask;
 
     uint64_t rows;
+    size_t removed; /* bytes of the rows removed since the last clear or compaction */
 };
 
 /* A hint to fetch the cache lines of the row at p: a flush walks a partition's chain, whose
@@ -168,7 +172,9 @@ void floe_batch_free(struct floe_batch *b)
 void floe_batch_clear(struct floe_batch *b)
 {
     b->used = 8; /* offset 0 means "none" */
+    b->top = b->cap;
     b->rows = 0;
+    b->removed = 0;
     b->nparts = 0;
     memset(b->slots, 0, ((size_t)b->slot_mask + 1) * sizeof(*b->slots));
 }
@@ -180,7 +186,12 @@ uint64_t floe_batch_rows(const struct floe_batch *b)
 
 size_t floe_batch_bytes(const struct floe_batch *b)
 {
-    return b->used;
+    return b->used - b->removed + (b->cap - b->top);
+}
+
+size_t floe_batch_removed(const struct floe_batch *b)
+{
+    return b->removed;
 }
 
 uint32_t floe_batch_partitions(const struct floe_batch *b)
@@ -356,7 +367,7 @@ static int find_partition(struct floe_batch *b, const struct ice_value *tuple, u
             bytes += align8(tuple[i].v.bin.n);
         }
     }
-    if (bytes + row_bytes > b->cap - b->used) {
+    if (bytes + row_bytes > b->top - b->used) {
         return -ENOSPC;
     }
     uint32_t idx = b->nparts++;
@@ -365,9 +376,9 @@ static int find_partition(struct floe_batch *b, const struct ice_value *tuple, u
         v[i] = tuple[i];
         if (!v[i].is_null && (v[i].type == ICE_STRING || v[i].type == ICE_BINARY) &&
             v[i].v.bin.n > 0) {
-            memcpy(b->arena + b->used, v[i].v.bin.p, v[i].v.bin.n);
-            v[i].v.bin.p = b->arena + b->used;
-            b->used += align8(v[i].v.bin.n);
+            b->top -= align8(v[i].v.bin.n);
+            memcpy(b->arena + b->top, v[i].v.bin.p, v[i].v.bin.n);
+            v[i].v.bin.p = b->arena + b->top;
         }
     }
     b->parts[idx] = (struct part){h, 0, 0, 0};
@@ -400,7 +411,7 @@ int floe_batch_add_ref(struct floe_batch *b, const struct floe_row *row, uint32_
         h = value_hash(h, &tuple[i]);
     }
     size_t need = row_size(b, row);
-    if (need > b->cap - b->used) {
+    if (need > b->top - b->used) {
         return -ENOSPC;
     }
     int pi = find_partition(b, tuple, h, need);
@@ -466,6 +477,27 @@ int floe_batch_add_ref(struct floe_batch *b, const struct floe_row *row, uint32_
     return 0;
 }
 
+/* The bytes of the row stored at r (row_size of what was added). */
+static size_t stored_size(const struct floe_batch *b, const uint8_t *r)
+{
+    const uint8_t *bitmap = r + 8;
+    size_t n = 8 + b->bitmap_bytes;
+    for (int c = 0; c < b->schema->ncolumns; c++) {
+        if (bitmap[c / 8] & (1u << (c % 8))) {
+            continue;
+        }
+        enum floe_type t = b->schema->columns[c].type;
+        if (t == FLOE_TYPE_STRING || t == FLOE_TYPE_BINARY) {
+            uint32_t len;
+            memcpy(&len, r + n, 4);
+            n += align8(4 + (size_t)len);
+        } else {
+            n += 8;
+        }
+    }
+    return n;
+}
+
 int floe_batch_remove(struct floe_batch *b, uint32_t ref)
 {
     uint32_t part;
@@ -481,7 +513,71 @@ int floe_batch_remove(struct floe_batch *b, uint32_t ref)
     memcpy(r + 4, &part, 4);
     b->parts[part & ~ROW_REMOVED].rows--;
     b->rows--;
+    b->removed += stored_size(b, r);
     return 0;
+}
+
+size_t floe_batch_compact(struct floe_batch *b, floe_batch_remap_fn remap, void *ctx)
+{
+    if (b->removed == 0) {
+        return 0;
+    }
+    /* First each live row's new place, in its next-row word: the chains are rebuilt below,
+     * and meanwhile floe_batch_new_ref reads it. */
+    size_t to = 8;
+    for (size_t at = 8; at < b->used;) {
+        uint8_t *r = b->arena + at;
+        size_t n = stored_size(b, r);
+        uint32_t part;
+        memcpy(&part, r + 4, 4);
+        if (!(part & ROW_REMOVED)) {
+            uint32_t to8 = (uint32_t)(to / 8);
+            memcpy(r, &to8, 4);
+            to += n;
+        }
+        at += n;
+    }
+    if (remap) {
+        remap(ctx, b);
+    }
+    /* Then the moves, in arena (= arrival) order: a row only moves down, and never over a row
+     * not yet moved, since every row before it ends at or below its new place. */
+    for (uint32_t i = 0; i < b->nparts; i++) {
+        b->parts[i].head = b->parts[i].tail = 0;
+    }
+    for (size_t at = 8; at < b->used;) {
+        uint8_t *r = b->arena + at;
+        size_t n = stored_size(b, r);
+        uint32_t part, to8, zero = 0;
+        memcpy(&part, r + 4, 4);
+        if (!(part & ROW_REMOVED)) {
+            memcpy(&to8, r, 4);
+            uint8_t *d = b->arena + (size_t)to8 * 8;
+            if (d != r) {
+                memmove(d, r, n);
+            }
+            memcpy(d, &zero, 4);
+            struct part *p = &b->parts[part];
+            if (p->tail) {
+                memcpy(b->arena + (size_t)p->tail * 8, &to8, 4);
+            } else {
+                p->head = to8;
+            }
+            p->tail = to8;
+        }
+        at += n;
+    }
+    size_t freed = b->used - to;
+    b->used = to;
+    b->removed = 0;
+    return freed;
+}
+
+uint32_t floe_batch_new_ref(const struct floe_batch *b, uint32_t ref)
+{
+    uint32_t to8;
+    memcpy(&to8, b->arena + (size_t)ref * 8, 4);
+    return to8;
 }
 
 int floe_batch_write(const struct floe_batch *b, uint32_t i, struct pq_writer *w)

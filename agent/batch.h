@@ -6,7 +6,8 @@
  * The arena is allocated once with the size the caller gives it (its share of limits.memory)
  * and never grows: a full arena or partition table is -ENOSPC, "flush and retry".
  *
- * Row layout in the arena (8-byte aligned):
+ * Rows lie end to end from the start of the arena; partition values that are bytes are kept at
+ * its top. Row layout (8-byte aligned):
  *
  *     u32 next row of the partition (arena offset / 8, 0 = none) | u32 partition index, its
  *     top bit set once the row is removed
@@ -46,15 +47,34 @@ int floe_batch_add(struct floe_batch *b, const struct floe_row *row, char *why, 
 
 /* floe_batch_add_ref(b, row, &ref, why, cap): floe_batch_add that also gives the row's
  * reference (valid until the next clear) for floe_batch_remove; ref may be NULL. */
-int floe_batch_add_ref(struct floe_batch *b, const struct floe_row *row, uint32_t *ref,
-                       char *why, size_t cap);
+int floe_batch_add_ref(struct floe_batch *b, const struct floe_row *row, uint32_t *ref, char *why,
+                       size_t cap);
 
 /* floe_batch_remove(b, ref): takes a row out of the batch — a newer version of its key
- * replaced it — so that writes skip it; its arena bytes stay used until the clear. Returns 0,
+ * replaced it — so that writes skip it; its arena bytes stay used until the clear or a
+ * floe_batch_compact. Returns 0,
  * or -EINVAL for a reference that is not a live row of this batch. */
 int floe_batch_remove(struct floe_batch *b, uint32_t ref);
 
-/* Counts since the last clear (removed rows not counted). */
+/* floe_batch_removed(b): the bytes of the rows removed since the last clear or compaction,
+ * which floe_batch_compact would free. */
+size_t floe_batch_removed(const struct floe_batch *b);
+
+/* Called by floe_batch_compact once the rows' new places are known, before any has moved:
+ * the caller updates every reference it keeps, with floe_batch_new_ref. */
+typedef void (*floe_batch_remap_fn)(void *ctx, const struct floe_batch *b);
+
+/* floe_batch_compact(b, remap, ctx): slides the live rows down over the removed ones, keeping
+ * each partition's arrival order, so that the bytes of removed rows can be used again. Every
+ * reference changes: remap(ctx, b) is called first (may be NULL), and inside it only,
+ * floe_batch_new_ref(b, ref) gives a live row's new reference. Rows, partitions and their
+ * counts are unchanged. Returns the bytes freed (0, and nothing done, with no removed row).
+ * Cannot fail. */
+size_t floe_batch_compact(struct floe_batch *b, floe_batch_remap_fn remap, void *ctx);
+uint32_t floe_batch_new_ref(const struct floe_batch *b, uint32_t ref);
+
+/* Counts since the last clear, removed rows not counted: rows, bytes (rows and partition
+ * values: what a compaction would leave), partitions. */
 uint64_t floe_batch_rows(const struct floe_batch *b);
 size_t floe_batch_bytes(const struct floe_batch *b);
 uint32_t floe_batch_partitions(const struct floe_batch *b);

@@ -265,6 +265,17 @@ void floe_dedup_mark_bounds(struct floe_dedup *d)
     d->complete = false;
 }
 
+void floe_dedup_remap(struct floe_dedup *d, uint32_t (*moved)(const void *ctx, uint32_t ref),
+                      const void *ctx)
+{
+    for (uint64_t i = 0; i < d->nsets * FLOE_DEDUP_WAYS; i++) {
+        struct floe_dedup_entry *e = &d->entries[i];
+        if (e->gen && floe_dedup_current(d, e)) {
+            e->ref = moved(ctx, e->ref);
+        }
+    }
+}
+
 void floe_dedup_next_generation(struct floe_dedup *d)
 {
     /* Generations order evictions; at the wrap-around every entry starts again from 1. */

@@ -45,7 +45,7 @@ struct floe_dedup_entry {
 struct floe_dedup {
     struct floe_dedup_entry *entries; /* nsets × FLOE_DEDUP_WAYS */
     uint64_t nsets;
-    uint32_t gen; /* the current batch generation, from 1 */
+    uint32_t gen;    /* the current batch generation, from 1 */
     uint8_t sip[16]; /* the string-key hash key */
     uint64_t live, evictions;
     /* The hash knows every key of the table: an unknown key is new, not forgotten. */
@@ -87,6 +87,11 @@ static inline bool floe_dedup_current(const struct floe_dedup *d, const struct f
 {
     return (e->gen & ~FLOE_DEDUP_BOUND) == d->gen;
 }
+
+/* floe_dedup_remap(d, moved, ctx): the batch moved its rows (floe_batch_compact): every entry
+ * of the current generation gets moved(ctx, its ref) as its ref. */
+void floe_dedup_remap(struct floe_dedup *d, uint32_t (*moved)(const void *ctx, uint32_t ref),
+                      const void *ctx);
 
 /* floe_dedup_next_generation(d): the batch was flushed: entries of the old generation no
  * longer have rows in the batch. */

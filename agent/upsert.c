@@ -241,6 +241,34 @@ static int add_scoped(struct floe_upsert *u, const struct floe_row *row, int64_t
     return floe_batch_add(u->dels, d, why, cap);
 }
 
+static uint32_t moved_ref(const void *batch, uint32_t ref)
+{
+    return floe_batch_new_ref(batch, ref);
+}
+
+static void remap_refs(void *ctx, const struct floe_batch *b)
+{
+    struct floe_upsert *u = ctx;
+    floe_dedup_remap(&u->dedup, moved_ref, b);
+}
+
+/* Adds row to the data batch; when it is full and at least a quarter of its bytes are rows
+ * replaced by newer versions since it was last compacted, reclaims them first (the
+ * dedup entries follow the rows) instead of having the caller commit: in a stream of updates,
+ * fewer and larger commits. */
+static int add_data(struct floe_upsert *u, const struct floe_row *row, uint32_t *ref, char *why,
+                    size_t cap)
+{
+    int rc = floe_batch_add_ref(u->data, row, ref, why, cap);
+    size_t removed = floe_batch_removed(u->data);
+    if (rc == -ENOSPC && removed > 0 && removed >= floe_batch_bytes(u->data) / 3) {
+        floe_batch_compact(u->data, remap_refs, u);
+        u->stats.compactions++;
+        rc = floe_batch_add_ref(u->data, row, ref, why, cap);
+    }
+    return rc;
+}
+
 int floe_upsert_add(struct floe_upsert *u, const struct floe_row *row, char *why, size_t cap)
 {
     uint32_t ref;
@@ -263,7 +291,7 @@ int floe_upsert_add(struct floe_upsert *u, const struct floe_row *row, char *why
         u->stats.stale++;
         return FLOE_UPSERT_STALE;
     }
-    int rc = floe_batch_add_ref(u->data, row, &ref, why, cap);
+    int rc = add_data(u, row, &ref, why, cap);
     if (rc < 0) {
         return rc;
     }

@@ -56,11 +56,12 @@
 #include "table.h"
 
 struct floe_upsert_stats {
-    uint64_t added;      /* rows put in batches (replaced ones included) */
-    uint64_t stale;      /* dropped: version not newer than the stored one */
-    uint64_t replaced;   /* rows replaced inside their batch by a newer version */
-    uint64_t deletes;    /* equality deletes of rows in the table's partitions */
-    uint64_t global;     /* global equality deletes */
+    uint64_t added;       /* rows put in batches (replaced ones included) */
+    uint64_t stale;       /* dropped: version not newer than the stored one */
+    uint64_t replaced;    /* rows replaced inside their batch by a newer version */
+    uint64_t compactions; /* replaced rows' bytes reclaimed in a full batch (no commit) */
+    uint64_t deletes;     /* equality deletes of rows in the table's partitions */
+    uint64_t global;      /* global equality deletes */
     uint64_t commits;
     uint64_t data_files, delete_files;
 };
@@ -77,13 +78,13 @@ struct floe_upsert {
     bool have_deletes;    /* del_w and dels exist (a partitioned table) */
     int key_col, ver_col; /* in data_w.bound; ver_col -1: arrival order */
     enum floe_type key_type;
-    int del_key, del_ver; /* the key and version columns in del_w.bound (-1: absent) */
-    int64_t arrival;      /* the version of records when there is no version column */
-    struct floe_row drow; /* a delete row being built */
+    int del_key, del_ver;            /* the key and version columns in del_w.bound (-1: absent) */
+    int64_t arrival;                 /* the version of records when there is no version column */
+    struct floe_row drow;            /* a delete row being built */
     char *state_path, *pending_path; /* NULL without agent.state_dir */
-    char identity[64]; /* what a saved state must match (table, key, version, spec) */
-    int64_t base;      /* the snapshot the hash reflects: the table's at init, then our own
-                          last commit (-1: an empty table) */
+    char identity[64];               /* what a saved state must match (table, key, version, spec) */
+    int64_t base; /* the snapshot the hash reflects: the table's at init, then our own
+                     last commit (-1: an empty table) */
     struct floe_upsert_stats stats;
     char err[1024];
 };

@@ -1,6 +1,7 @@
 /* test_batch.c — rows grouped by partition: tuples computed with the spec's transforms (the
  * spec's vectors: bucket16(34) = 3, day(2017-11-16T22:31:08Z) = 17486), null partition values,
- * byte values copied, -ENOSPC leaving the batch unchanged, and rows written back in order. */
+ * byte values copied, -ENOSPC leaving the batch unchanged, rows written back in order, and
+ * compaction (the same Parquet bytes as a batch that never held the removed rows). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +73,8 @@ static void test_partitions(void)
     CHECK_INT(floe_batch_new(&schema, &spec, 1 << 20, 64, &b), 0);
     CHECK_INT(add(b, "{\"id\":34,\"name\":\"a\",\"signup_ts\":\"2017-11-16T22:31:08Z\"}"), 0);
     CHECK_INT(add(b, "{\"id\":34,\"name\":\"b\",\"signup_ts\":\"2017-11-16T00:00:00Z\"}"), 0);
-    CHECK_INT(add(b, "{\"id\":34,\"name\":\"c\",\"signup_ts\":\"2017-11-15T23:59:59.999999Z\"}"), 0);
+    CHECK_INT(add(b, "{\"id\":34,\"name\":\"c\",\"signup_ts\":\"2017-11-15T23:59:59.999999Z\"}"),
+              0);
     CHECK_INT(add(b, "{\"id\":34,\"name\":\"d\"}"), 0); /* no signup_ts: null day */
     CHECK_INT(add(b, "{\"id\":1,\"name\":\"e\",\"signup_ts\":\"1969-12-31T23:59:59Z\"}"), 0);
     CHECK_INT(floe_batch_rows(b), 5);
@@ -93,8 +95,8 @@ static void test_partitions(void)
     struct pq_column cols[4];
     for (int i = 0; i < 4; i++) {
         static const enum pq_type types[] = {PQ_LONG, PQ_STRING, PQ_TIMESTAMPTZ, PQ_INT};
-        cols[i] = (struct pq_column){schema.columns[i].name, types[i], schema.columns[i].required,
-                                     i + 1};
+        cols[i] =
+            (struct pq_column){schema.columns[i].name, types[i], schema.columns[i].required, i + 1};
     }
     struct pq_options opt = {0};
     opt.row_group_bytes = 1 << 20;
@@ -188,11 +190,175 @@ static void test_identity_string(void)
     CHECK_INT(floe_batch_new(&schema, &bad, 1 << 16, 16, &b), -EINVAL);
 }
 
+/* Partition i of b written to a Parquet file in m (reset first); the file's length. */
+static size_t write_part(struct floe_batch *b, uint32_t i, struct mem *m)
+{
+    struct pq_column cols[4];
+    for (int c = 0; c < 4; c++) {
+        static const enum pq_type types[] = {PQ_LONG, PQ_STRING, PQ_TIMESTAMPTZ, PQ_INT};
+        cols[c] =
+            (struct pq_column){schema.columns[c].name, types[c], schema.columns[c].required, c + 1};
+    }
+    struct pq_options opt = {0};
+    opt.row_group_bytes = 1 << 20;
+    opt.page_bytes = 1 << 16;
+    opt.dict_bytes = 1 << 16;
+    size_t ws_size = 0;
+    CHECK_INT(pq_workspace_size(cols, 4, &opt, &ws_size), 0);
+    void *ws = aligned_alloc(64, (ws_size + 63) & ~(size_t)63);
+    struct pq_writer *w = NULL;
+    m->len = 0;
+    CHECK_INT(pq_writer_init(cols, 4, &opt, ws, ws_size, mem_sink, m, &w), 0);
+    CHECK_INT(floe_batch_write(b, i, w), 0);
+    CHECK_INT(pq_close(w), 0);
+    free(ws);
+    return m->len;
+}
+
+/* The partition of b whose one value is the string s (identity of a string); -1 if none. */
+static int find_string(struct floe_batch *b, const char *s)
+{
+    for (uint32_t i = 0; i < floe_batch_partitions(b); i++) {
+        const struct ice_value *v;
+        uint64_t rows;
+        floe_batch_partition(b, i, &v, &rows);
+        if (v[0].v.bin.n == strlen(s) && memcmp(v[0].v.bin.p, s, v[0].v.bin.n) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+#define COMPACT_ROWS 600
+static uint32_t refs[COMPACT_ROWS];
+static bool kept[COMPACT_ROWS];
+static char rows_json[COMPACT_ROWS][160];
+static int remaps;
+
+static int add_ref(struct floe_batch *b, const char *json, uint32_t *ref);
+
+/* ref_b gets the kept rows of rows_json[0..n) (it is empty); then every partition of b must write
+ * the same Parquet bytes as ref_b's partition of the same value. */
+static void same_parts(struct floe_batch *b, struct floe_batch *ref_b, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (kept[i]) {
+            CHECK_INT(add_ref(ref_b, rows_json[i], NULL), 0);
+        }
+    }
+    CHECK_INT(floe_batch_rows(b), floe_batch_rows(ref_b));
+    CHECK_INT(floe_batch_partitions(b), floe_batch_partitions(ref_b));
+    struct mem m1 = {malloc(1 << 20), 0, 1 << 20}, m2 = {malloc(1 << 20), 0, 1 << 20};
+    for (const char *s = "abcde"; *s; s++) {
+        char one[2] = {*s, 0};
+        int p1 = find_string(b, one), p2 = find_string(ref_b, one);
+        CHECK(p1 >= 0 && p2 >= 0);
+        if (p1 < 0 || p2 < 0) {
+            continue;
+        }
+        size_t n1 = write_part(b, (uint32_t)p1, &m1), n2 = write_part(ref_b, (uint32_t)p2, &m2);
+        CHECK_INT(n1, n2);
+        CHECK(n1 == n2 && memcmp(m1.buf, m2.buf, n1) == 0);
+    }
+    free(m1.buf);
+    free(m2.buf);
+}
+
+static void remap(void *ctx, const struct floe_batch *b)
+{
+    (void)ctx;
+    remaps++;
+    for (int i = 0; i < COMPACT_ROWS; i++) {
+        if (kept[i] && refs[i]) {
+            refs[i] = floe_batch_new_ref(b, refs[i]);
+        }
+    }
+}
+
+static int add_ref(struct floe_batch *b, const char *json, uint32_t *ref)
+{
+    char why[200];
+    if (floe_decode(&dec, (const uint8_t *)json, strlen(json), &row) < 0) {
+        return -1000;
+    }
+    return floe_batch_add_ref(b, &row, ref, why, sizeof(why));
+}
+
+/* Rows of varied sizes (null ages, names of 1 to 40 bytes) in partitions named by a string
+ * (values at the arena's top): two of three removed, the batch compacted, more rows added and
+ * some removed through the new references. Each partition then writes the same Parquet bytes
+ * as a batch that only ever held the live rows, in the same order. */
+static void test_compact(void)
+{
+    struct floe_partition spec;
+    struct floe_batch *b = NULL, *ref_b = NULL;
+    parse("truncate(1, name)", &spec);
+    CHECK_INT(floe_batch_new(&schema, &spec, 28 << 10, 16, &b), 0);
+    CHECK_INT(floe_batch_new(&schema, &spec, 1 << 20, 16, &ref_b), 0);
+    for (int i = 0; i < COMPACT_ROWS; i++) {
+        int len = 1 + (i * 7) % 40;
+        char name[48];
+        for (int k = 0; k < len; k++) {
+            name[k] = (char)(k == 0 ? 'a' + i % 5 : 'a' + (i + k) % 26);
+        }
+        name[len] = '\0';
+        if (i % 4 == 0) {
+            snprintf(rows_json[i], sizeof(rows_json[i]), "{\"id\":%d,\"name\":\"%s\"}", i, name);
+        } else {
+            snprintf(rows_json[i], sizeof(rows_json[i]),
+                     "{\"id\":%d,\"name\":\"%s\",\"signup_ts\":\"2026-11-%02dT10:00:00Z\","
+                     "\"age\":%d}",
+                     i, name, 1 + i % 28, i % 90);
+        }
+    }
+    /* Fill until full, removing two rows of three as they come. */
+    int n = 0, rc;
+    uint64_t live = 0;
+    while (n < COMPACT_ROWS && (rc = add_ref(b, rows_json[n], &refs[n])) == 0) {
+        kept[n] = n % 3 == 0;
+        if (!kept[n]) {
+            CHECK_INT(floe_batch_remove(b, refs[n]), 0);
+        } else {
+            live++;
+        }
+        n++;
+    }
+    CHECK(n < COMPACT_ROWS);
+    CHECK_INT(floe_batch_rows(b), live);
+    size_t removed = floe_batch_removed(b);
+    CHECK(removed > 0);
+    uint32_t parts = floe_batch_partitions(b);
+    size_t before = floe_batch_bytes(b);
+    size_t freed = floe_batch_compact(b, remap, NULL);
+    CHECK_INT(remaps, 1);
+    CHECK_INT(freed, removed);
+    CHECK_INT(floe_batch_bytes(b), before); /* removed rows were never counted */
+    CHECK_INT(floe_batch_rows(b), live);
+    CHECK_INT(floe_batch_removed(b), 0);
+    CHECK_INT(floe_batch_partitions(b), parts);
+    CHECK_INT(floe_batch_compact(b, remap, NULL), 0); /* nothing removed: nothing to do */
+    CHECK_INT(remaps, 1);
+    same_parts(b, ref_b, n);
+    floe_batch_clear(ref_b);
+    /* The rest fits now; every other kept row of the first part goes through its new ref. */
+    for (; n < COMPACT_ROWS; n++) {
+        CHECK_INT(add_ref(b, rows_json[n], &refs[n]), 0);
+        kept[n] = true;
+    }
+    for (int i = 0; i < 200; i += 6) {
+        CHECK_INT(floe_batch_remove(b, refs[i]), 0);
+        kept[i] = false;
+    }
+    same_parts(b, ref_b, COMPACT_ROWS);
+    floe_batch_free(b);
+    floe_batch_free(ref_b);
+}
+
 int main(void)
 {
     char err[200];
-    if (floe_schema_parse("id long required, name string, signup_ts timestamptz, age int",
-                          &schema, err, sizeof(err)) < 0) {
+    if (floe_schema_parse("id long required, name string, signup_ts timestamptz, age int", &schema,
+                          err, sizeof(err)) < 0) {
         return 1;
     }
     floe_decoder_init(&dec, &schema);
@@ -201,5 +367,6 @@ int main(void)
     test_partitions();
     test_full();
     test_identity_string();
+    test_compact();
     return check_done();
 }

@@ -151,9 +151,9 @@ static void test_hash(void)
     CHECK(memcmp(d.sip, d2.sip, 16) == 0);
     CHECK_INT(floe_dedup_load(&d2, path, UUID, tag, sizeof(tag), true), 0);
     CHECK(floe_dedup_find(&d2, 16) && (floe_dedup_find(&d2, 16)->gen & FLOE_DEDUP_BOUND));
-    CHECK_INT(floe_dedup_load(&d2, path, "00000000-0000-4000-8000-000000000000", tag,
-                              sizeof(tag), false),
-              -EINVAL);
+    CHECK_INT(
+        floe_dedup_load(&d2, path, "00000000-0000-4000-8000-000000000000", tag, sizeof(tag), false),
+        -EINVAL);
     /* A flipped byte in an entry: the checksum catches it and d2 is left empty. */
     FILE *f = fopen(path, "r+b");
     fseek(f, 200, SEEK_SET);
@@ -250,9 +250,10 @@ static void test_write_path(void)
         /* The second round's versions are a month later: every key is replaced again. */
         for (int i = 0; i < RECORDS; i++) {
             int k = 10 + (int)((unsigned)i * 2654435761u % KEYS);
-            snprintf(lines[i], sizeof(lines[i]),
-                     "{\"id\":%d,\"name\":\"user %d\",\"signup_ts\":\"2026-%02d-%02dT%02d:00:%02dZ\"}",
-                     k, i, 11 + round, 1 + i % 20, i % 24, i % 60);
+            snprintf(
+                lines[i], sizeof(lines[i]),
+                "{\"id\":%d,\"name\":\"user %d\",\"signup_ts\":\"2026-%02d-%02dT%02d:00:%02dZ\"}",
+                k, i, 11 + round, 1 + i % 20, i % 24, i % 60);
         }
         install_counter();
         /* The counter counts: one allocation made on purpose is seen. */
@@ -277,6 +278,32 @@ static void test_write_path(void)
     }
     CHECK_INT(other, 0);
     CHECK(added > 0 && stale > 0);
+
+    /* 200,000 updates of the same 2,000 keys, every one newer: about 10 MB of rows through a
+     * 5.6 MB data batch. The rows they replace are reclaimed (compactions) instead of the
+     * batch filling up, and the dedup entries follow their rows: one live row per key. */
+    CHECK_INT(u.stats.compactions, 0);
+    allocations = 0;
+    counting = 1;
+    for (int i = 0; i < 10 * RECORDS; i++) {
+        char line[128];
+        int k = 10 + i % KEYS;
+        snprintf(
+            line, sizeof(line),
+            "{\"id\":%d,\"name\":\"user %d\",\"signup_ts\":\"2027-01-01T%02d:%02d:%02d.%06dZ\"}", k,
+            i, i / 3600000, i / 60000 % 60, i / 1000 % 60, i % 1000);
+        other += add(&u, &dec, &row, line) != FLOE_UPSERT_ADDED;
+    }
+    counting = 0;
+    CHECK_INT(allocations, 0);
+    CHECK_INT(other, 0);
+    CHECK(u.stats.compactions >= 1);
+    CHECK_INT(floe_batch_rows(u.data), KEYS);
+    CHECK_INT(floe_upsert_commit(&u, NULL, 0, &id), 0);
+    CHECK_INT(add(&u, &dec, &row,
+                  "{\"id\":10,\"name\":\"user 198000\","
+                  "\"signup_ts\":\"2027-01-01T00:03:18.000000Z\"}"),
+              FLOE_UPSERT_STALE); /* key 10's last version (i = 198000) */
     floe_upsert_free(&u);
 
     /* A restart: the state saved with the last commit is loaded, exact. */
