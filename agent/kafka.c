@@ -40,7 +40,7 @@ static void on_ready(struct floe_rdkq *q);
 static void on_nudge(uv_timer_t *t);
 static void forget_taken(struct floe_kafka *k);
 static void note_end(struct floe_kafka *k, int32_t id);
-static void check_caught_up(struct floe_kafka *k, bool ask);
+static void check_ends(struct floe_kafka *k, bool ask);
 static void on_idle(uv_idle_t *h);
 static void drain(struct floe_kafka *k);
 
@@ -100,7 +100,7 @@ int floe_kafka_open(struct floe_kafka *k, uv_loop_t *loop, const struct floe_con
     k->cooperative = strcmp(rd_kafka_rebalance_protocol(k->rk), "COOPERATIVE") == 0;
     k->nudge_bytes = conf_u64(k->rk, "queued.max.messages.kbytes") * 1024 / 2;
     k->nudge_msgs = conf_u64(k->rk, "queued.min.messages") / 2;
-    k->behind_bytes = conf_u64(k->rk, "max.partition.fetch.bytes");
+    k->behind_bytes = conf_u64(k->rk, "queued.max.messages.kbytes") * 1024;
     if ((rc = floe_rdkq_start(&k->rq, on_ready, err, cap)) < 0) {
         goto fail;
     }
@@ -288,41 +288,51 @@ static void note_taken(struct floe_kafka *k, const rd_kafka_message_t *m)
 {
     struct floe_kafka_part *q = part_of(k, m->partition);
     if (q) {
+        size_t n = m->len + m->key_len;
         q->next = m->offset + 1;
         q->at_end = false;
-        q->since_end += m->len + m->key_len;
-        if (q->since_end > k->behind_bytes) {
+        q->since_end += n;
+        k->since_end += n;
+        if (k->since_end > k->behind_bytes) {
             k->behind = true;
         }
     }
 }
 
-/* If the consumer was behind and every assigned partition is now at its end, tells the owner
- * (kafka.h, "Catching up"). With ask, a partition not known to be at its end is asked for the
- * high watermark of its last fetch response: having taken everything below it is reaching
- * the end too — known at once, where the end-of-partition event waits for a fetch that the
- * broker holds up to fetch.wait.max.ms for data that does not come. */
-static void check_caught_up(struct floe_kafka *k, bool ask)
+static void mark_end(struct floe_kafka *k, struct floe_kafka_part *q)
+{
+    k->since_end -= q->since_end;
+    q->since_end = 0;
+    q->at_end = true;
+}
+
+/* Marks the assigned partitions that have reached their end; then, if the consumer was behind
+ * and every one has, tells the owner (kafka.h, "Catching up"). With ask, a partition not known
+ * to be at its end is asked for the high watermark of its last fetch response: having taken
+ * everything below it is reaching the end too — known at once, where the end-of-partition
+ * event waits for a fetch that the broker holds up to fetch.wait.max.ms for data that does
+ * not come, and is not sent at all while data keeps coming. */
+static void check_ends(struct floe_kafka *k, bool ask)
 {
     rd_kafka_topic_partition_list_t *parts = NULL;
-    if (!k->behind || rd_kafka_assignment(k->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR || !parts) {
+    if ((!ask && !k->behind) || rd_kafka_assignment(k->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        !parts) {
         return;
     }
     bool all = parts->cnt > 0;
-    for (int i = 0; i < parts->cnt && all; i++) {
+    for (int i = 0; i < parts->cnt && (all || ask); i++) {
         struct floe_kafka_part *q = part_of(k, parts->elems[i].partition);
         int64_t lo, hi;
         if (q && !q->at_end && ask && q->next >= 0 &&
             rd_kafka_get_watermark_offsets(k->rk, parts->elems[i].topic, parts->elems[i].partition,
                                            &lo, &hi) == RD_KAFKA_RESP_ERR_NO_ERROR &&
             hi >= 0 && q->next >= hi) {
-            q->at_end = true;
-            q->since_end = 0;
+            mark_end(k, q);
         }
-        all = q && q->at_end;
+        all = all && q && q->at_end;
     }
     rd_kafka_topic_partition_list_destroy(parts);
-    if (all) {
+    if (all && k->behind) {
         k->behind = false;
         k->catch_ups++;
         FLOE_INFO("kafka", "caught up\tmessages=%" PRIu64, k->messages);
@@ -337,9 +347,8 @@ static void note_end(struct floe_kafka *k, int32_t id)
 {
     struct floe_kafka_part *q = part_of(k, id);
     if (q) {
-        q->at_end = true;
-        q->since_end = 0;
-        check_caught_up(k, false);
+        mark_end(k, q);
+        check_ends(k, false);
     }
 }
 
@@ -350,6 +359,7 @@ static void forget_taken(struct floe_kafka *k)
     for (size_t i = 0; i < k->part_cap; i++) {
         k->part[i] = (struct floe_kafka_part){-1, 0, false};
     }
+    k->since_end = 0;
     k->behind = false;
 }
 
@@ -400,7 +410,13 @@ static void drain(struct floe_kafka *k)
                 if (k->state != FLOE_KAFKA_CLOSING) {
                     idle_stop(k); /* the pipe says when more comes */
                     nudge_arm(k);
-                    check_caught_up(k, true);
+                    /* Behind: at every pause of the stream; otherwise now and then, so that a
+                     * busy stream's counts restart (its end-of-partition events may never come). */
+                    uint64_t now = uv_now(k->loop);
+                    if (k->behind || now - k->ends_checked >= FLOE_KAFKA_ENDS_EVERY_MS) {
+                        k->ends_checked = now;
+                        check_ends(k, true);
+                    }
                 }
                 break; /* closing: the idle handle polls until the consumer has closed */
             }

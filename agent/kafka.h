@@ -38,12 +38,16 @@
  * fetch in flight at that moment is discarded and made again; that is the price, at most once
  * per queue's worth. A stream that never fills the queue is never nudged.
  *
- * Catching up: a partition that delivers more than max.partition.fetch.bytes since it last
- * reached its end (librdkafka's end-of-partition event, enable.partition.eof, on by default
- * here) had more waiting than one fetch brings: the consumer is behind. Once every assigned
- * partition has reached its end again, the owner hears it (caught_up), once per catch-up, so
- * that it can commit a backlog as soon as it has read it instead of waiting for a timer. A
- * consumer that reads records as they arrive is never behind and never calls it.
+ * Catching up: each partition counts the bytes taken since it last reached its end (its
+ * end-of-partition event — enable.partition.eof, on by default here — or, when the queue runs
+ * dry, having taken everything below the high watermark of its last fetch response). When
+ * the partitions' counts add up to more than the pre-fetch queue holds
+ * (queued.max.messages.kbytes), what was read had been waiting in Kafka, not only in the
+ * queue: the consumer is behind (a start after downtime, an outage, a slow store). Once every
+ * assigned partition has reached its end again the owner hears it (caught_up), once per
+ * catch-up, and can commit the backlog at once instead of waiting for a timer. A consumer
+ * that reads records as they arrive, or that only drains what its queue gathered during a
+ * commit, is never behind.
  *
  * Broker errors are logged at most once per FLOE_KAFKA_ERROR_EVERY_MS for each error code
  * (the next line counts those left out); librdkafka reconnects on its own.
@@ -61,7 +65,8 @@
 #include "rdkq.h"
 
 #define FLOE_KAFKA_SLICE 512
-#define FLOE_KAFKA_NUDGE_MS 5 /* how long the queue stays empty before a nudge */
+#define FLOE_KAFKA_NUDGE_MS 5       /* how long the queue stays empty before a nudge */
+#define FLOE_KAFKA_ENDS_EVERY_MS 10 /* high watermarks looked at when not behind (above) */
 #define FLOE_KAFKA_ERROR_EVERY_MS FLOE_RDKQ_ERROR_EVERY_MS
 
 /* What the owner's message callback did with a message. */
@@ -136,8 +141,10 @@ struct floe_kafka {
      * whether the consumer is catching up. */
     struct floe_kafka_part *part;
     size_t part_cap;
-    uint64_t behind_bytes; /* since_end past which a partition is behind */
-    bool behind;           /* some partition was behind since the consumer was last caught up */
+    uint64_t since_end;    /* the partitions' since_end, added up */
+    uint64_t behind_bytes; /* since_end past which the consumer is behind */
+    uint64_t ends_checked; /* loop time of the last look at the high watermarks */
+    bool behind;           /* behind since the consumer was last caught up */
     uint64_t catch_ups;    /* caught_up calls */
 };
 

@@ -937,22 +937,17 @@ static void on_assign(void *ctx, rd_kafka_topic_partition_list_t *parts)
 }
 
 /* The consumer has read a backlog to the end of every partition (kafka.h, "Catching up"):
- * commit now rather than at flush_every, if the batch is big enough to be worth a commit of
- * its own — a quarter of flush_rows or flush_bytes. The floor keeps a consumer that falls
- * behind during each commit (a fast single partition) from committing after every one. */
+ * commit it now rather than at flush_every — those records are late already, and a batch
+ * that a timer commit left small after most of a backlog would otherwise wait one more
+ * flush_every. (With nothing to write, start_flush does nothing.) */
 static void on_caught_up(void *ctx)
 {
     struct floe_pipeline *p = ctx;
-    int64_t flush_rows = p->cfg->limits.flush_rows;
-    uint64_t flush_bytes = p->cfg->limits.flush_bytes;
-    uint64_t rows = p->up_open ? floe_upsert_rows(&p->up) : 0;
-    if (p->state != FLOE_PIPELINE_IDLE || rows == 0 ||
-        !((flush_rows > 0 && rows >= (uint64_t)flush_rows / 4) ||
-          (flush_bytes > 0 && floe_batch_bytes(p->up.data) >= flush_bytes / 4))) {
-        FLOE_DEBUG(MODULE, "caught up: the batch waits\trows=%" PRIu64, rows);
+    if (p->state != FLOE_PIPELINE_IDLE || !p->up_open) {
         return;
     }
-    FLOE_DEBUG(MODULE, "caught up: flushing the backlog\trows=%" PRIu64, rows);
+    FLOE_DEBUG(MODULE, "caught up: committing the backlog\trows=%" PRIu64,
+               floe_upsert_rows(&p->up));
     p->flush_wanted = true;
     floe_kafka_hold(&p->kafka); /* the commit follows: keep librdkafka's queue */
     advance(p);

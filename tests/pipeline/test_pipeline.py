@@ -20,9 +20,8 @@ partition's offset order — never with floe's code.
           stopped later: exact result
   broker  a broker down for ~10 s mid-stream: exact result, no restart
   backlog with flush_every 10m: a backlog is committed once floe has read it to the end of
-          every partition, not 10 minutes later; records read as they arrive wait for
-          flush_every (no commit, until SIGTERM); after a restart, a backlog that leaves less
-          than a quarter of flush_rows in the batch waits too: exact result
+          every partition, not 10 minutes later, even a small batch; records read as they
+          arrive wait for flush_every (no commit, until SIGTERM): exact result
 """
 import json
 import os
@@ -45,7 +44,7 @@ TOPIC = "users"
 
 
 def conf(work, bootstrap, state="state", schema_age=True, flush_rows=100000, flush_every="1s",
-         group="floe-test", name="floe.conf"):
+         group="floe-test", name="floe.conf", rdkafka=""):
     path = os.path.join(work, name)
     schema = "id long required, name string, email string, signup_ts timestamptz"
     rules = "name = max_length 200"
@@ -60,7 +59,7 @@ group = {group}
 rdkafka.session.timeout.ms = 6000
 rdkafka.heartbeat.interval.ms = 500
 rdkafka.topic.metadata.refresh.interval.ms = 2000
-[table]
+{rdkafka}[table]
 warehouse = {work}/wh
 namespace = db
 name = users
@@ -444,54 +443,54 @@ def snapshots(work):
 
 def scenario_backlog():
     work = tmpdir()
-    with MockKafka(brokers=1, partitions=3, topic=TOPIC) as mk:
-        # 40,000 records, about 2 MB in each partition: more than one fetch
-        # (max.partition.fetch.bytes 1M), so floe is behind when it starts. (The mock keeps
-        # about 5 MiB per partition: 3 partitions hold all three streams.)
-        cfgp = conf(work, mk.bootstrap, flush_rows=40000, flush_every="10m")
+    with MockKafka(brokers=1, partitions=4, topic=TOPIC) as mk:
+        # A 1 MiB pre-fetch queue: floe is behind once it has read more than that since it was
+        # last at the end of every partition. (The mock keeps about 5 MiB per partition: 4
+        # partitions hold the three streams below.)
+        cfgp = conf(work, mk.bootstrap, flush_rows=40000, flush_every="10m",
+                    rdkafka="rdkafka.queued.max.messages.kbytes = 1024\n")
         logs = [f"{work}/p1.log"]
         produce(mk.bootstrap, logs[0], "--count", "40000", "--keys", "40000", "--days", "3",
                 "--seed", "21")
         agent = Floe(cfgp, f"{work}/floe.log")
         rows, invalid, ends = expected(mk.bootstrap, logs)
         last = last_changing(mk.bootstrap, logs)
-        check(10000 <= len(rows) < 40000, "backlog: the batch holds between a quarter of "
-              "flush_rows and flush_rows", f"{len(rows)} rows")
+        check(len(rows) < 40000, "backlog: fewer rows than flush_rows", f"{len(rows)} rows")
         got = wait_caught_up(work, ends, last, timeout=90)
         check(all(got.get(p, 0) >= last.get(p, 0) for p in ends),
-              "backlog: the backlog is committed once read, without waiting for flush_every "
-              "(10m)", f"offsets {got}, last {last}\n{agent.text()[-1500:]}")
+              "backlog: a backlog of about 6 MB is committed once read, without waiting for "
+              "flush_every (10m)", f"offsets {got}, last {last}\n{agent.text()[-1500:]}")
         check('msg="caught up"' in agent.text(), "backlog: floe logs that it caught up")
         table_matches(work, rows, "backlog")
         after = snapshots(work)
 
-        # Read as they arrive (20 records/s): never behind, so flush_every alone decides.
+        # 12,000 records (about 1.8 MB, more than the queue) at 2,000 a second, read as they
+        # arrive: never behind, so flush_every alone decides and nothing is committed.
         logs.append(f"{work}/p2.log")
-        produce(mk.bootstrap, logs[1], "--count", "120", "--keys", "40000", "--days", "3",
-                "--rate", "20", "--seed", "22")
+        produce(mk.bootstrap, logs[1], "--count", "12000", "--keys", "40000", "--days", "3",
+                "--rate", "2000", "--seed", "22")
         time.sleep(2)
         check(snapshots(work) == after, "backlog: records read as they arrive are not committed "
               "before flush_every", f"{snapshots(work) - after} new snapshots")
-
+        check(agent.text().count('msg="caught up"') == 1, "backlog: a live stream is not a "
+              "backlog", agent.text()[-1500:])
         stop(agent, "backlog")
         check(snapshots(work) == after + 1, "backlog: SIGTERM commits what waited for "
               "flush_every", f"{snapshots(work) - after} new snapshots")
 
-        # A backlog of updates to 500 keys, produced while floe is stopped: behind after the
-        # restart, but the batch stays under a quarter of flush_rows, so it waits as well.
+        # Updates of 500 keys produced while floe is stopped: after the restart the batch is
+        # small (500 rows), and is committed as soon as the backlog is read all the same.
         logs.append(f"{work}/p3.log")
         produce(mk.bootstrap, logs[2], "--count", "36000", "--keys", "500", "--days", "3",
                 "--seed", "23")
         after = snapshots(work)
         agent = Floe(cfgp, f"{work}/floe2.log")
         deadline = time.monotonic() + 60
-        while 'msg="caught up"' not in agent.text() and time.monotonic() < deadline:
+        while snapshots(work) == after and time.monotonic() < deadline:
             time.sleep(0.2)
-        check('msg="caught up"' in agent.text(), "backlog: floe catches up with the second "
-              "backlog", agent.text()[-1500:])
-        time.sleep(2)
-        check(snapshots(work) == after, "backlog: a small batch after a backlog waits for "
-              "flush_every", f"{snapshots(work) - after} new snapshots")
+        check('msg="caught up"' in agent.text() and snapshots(work) == after + 1,
+              "backlog: a small batch left by a backlog is committed once it is read",
+              agent.text()[-1500:])
         stop(agent, "backlog")
         rows, invalid, ends = expected(mk.bootstrap, logs)
         table_matches(work, rows, "backlog: after SIGTERM")
