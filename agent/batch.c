@@ -189,6 +189,11 @@ size_t floe_batch_bytes(const struct floe_batch *b)
     return b->used - b->removed + (b->cap - b->top);
 }
 
+bool floe_batch_table_full(const struct floe_batch *b)
+{
+    return b->nparts == b->max_parts;
+}
+
 size_t floe_batch_removed(const struct floe_batch *b)
 {
     return b->removed;

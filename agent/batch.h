@@ -46,7 +46,8 @@ void floe_batch_free(struct floe_batch *b);
 int floe_batch_add(struct floe_batch *b, const struct floe_row *row, char *why, size_t cap);
 
 /* floe_batch_add_ref(b, row, &ref, why, cap): floe_batch_add that also gives the row's
- * reference (valid until the next clear) for floe_batch_remove; ref may be NULL. */
+ * reference for floe_batch_remove, valid until the next clear or compaction (which hands out
+ * the new ones); ref may be NULL. */
 int floe_batch_add_ref(struct floe_batch *b, const struct floe_row *row, uint32_t *ref, char *why,
                        size_t cap);
 
@@ -72,6 +73,10 @@ typedef void (*floe_batch_remap_fn)(void *ctx, const struct floe_batch *b);
  * Cannot fail. */
 size_t floe_batch_compact(struct floe_batch *b, floe_batch_remap_fn remap, void *ctx);
 uint32_t floe_batch_new_ref(const struct floe_batch *b, uint32_t ref);
+
+/* floe_batch_table_full(b): every partition slot is taken (a row of a new partition is
+ * refused whatever the arena holds). */
+bool floe_batch_table_full(const struct floe_batch *b);
 
 /* Counts since the last clear, removed rows not counted: rows, bytes (rows and partition
  * values: what a compaction would leave), partitions. */

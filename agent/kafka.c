@@ -38,7 +38,8 @@ static const char *const defaults[][2] = {
 
 static void on_ready(struct floe_rdkq *q);
 static void on_nudge(uv_timer_t *t);
-static void forget_taken(struct floe_kafka *k);
+static void forget_taken(struct floe_kafka *k, const rd_kafka_topic_partition_list_t *parts,
+                         bool starts);
 static void note_end(struct floe_kafka *k, int32_t id);
 static void check_ends(struct floe_kafka *k, bool ask);
 static void on_idle(uv_idle_t *h);
@@ -184,7 +185,7 @@ static void rebalance(struct floe_kafka *k, rd_kafka_event_t *ev)
     } else {
         report(k, err, false, rd_kafka_err2str(err));
         rd_kafka_assign(k->rk, NULL);
-        forget_taken(k);
+        forget_taken(k, NULL, false);
     }
 }
 
@@ -352,15 +353,28 @@ static void note_end(struct floe_kafka *k, int32_t id)
     }
 }
 
-/* The assignment changed or restarts: what was taken says nothing of where fetching is, nor
- * of how far behind it is. */
-static void forget_taken(struct floe_kafka *k)
+/* Forgets what was taken from the partitions of parts (from every partition, and whether the
+ * consumer is behind, with parts NULL): the assignment changed or restarts there. With
+ * starts, a listed partition's offset, when it is a real one, is where it now stands. */
+static void forget_taken(struct floe_kafka *k, const rd_kafka_topic_partition_list_t *parts,
+                         bool starts)
 {
-    for (size_t i = 0; i < k->part_cap; i++) {
-        k->part[i] = (struct floe_kafka_part){-1, 0, false};
+    if (!parts) {
+        for (size_t i = 0; i < k->part_cap; i++) {
+            k->part[i] = (struct floe_kafka_part){-1, 0, false};
+        }
+        k->since_end = 0;
+        k->behind = false;
+        return;
     }
-    k->since_end = 0;
-    k->behind = false;
+    for (int i = 0; i < parts->cnt; i++) {
+        struct floe_kafka_part *q = part_of(k, parts->elems[i].partition);
+        if (q) {
+            k->since_end -= q->since_end;
+            int64_t at = parts->elems[i].offset;
+            *q = (struct floe_kafka_part){starts && at >= 0 ? at : -1, 0, false};
+        }
+    }
 }
 
 /* Still empty: seek every assigned partition with a known position to that position, which
@@ -533,7 +547,12 @@ int floe_kafka_assign(struct floe_kafka *k, const rd_kafka_topic_partition_list_
     if (k->cooperative && !answer && k->state != FLOE_KAFKA_RUNNING) {
         return -EIO;
     }
-    forget_taken(k);
+    if (!k->cooperative) {
+        forget_taken(k, NULL, false); /* the assignment is replaced */
+    }
+    if (parts) {
+        forget_taken(k, parts, true);
+    }
     int rc = assign_now(k, parts);
     if (answer) {
         if (rc < 0 && parts) {
@@ -542,6 +561,27 @@ int floe_kafka_assign(struct floe_kafka *k, const rd_kafka_topic_partition_list_
         assign_done(k);
     }
     return rc;
+}
+
+int floe_kafka_restart(struct floe_kafka *k, rd_kafka_topic_partition_list_t *parts)
+{
+    if (!k->cooperative) {
+        return floe_kafka_assign(k, parts); /* the whole assignment, given again */
+    }
+    if (k->state == FLOE_KAFKA_CLOSING || k->state == FLOE_KAFKA_CLOSED) {
+        return 0;
+    }
+    /* Cooperative: the partitions stay assigned and are sought, without waiting (messages
+     * fetched before are dropped by librdkafka); what was taken from them is forgotten, so
+     * that no refill nudge seeks them forward again. */
+    forget_taken(k, parts, true);
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(k->rk, parts, 0);
+    if (e) {
+        FLOE_ERROR("kafka", "cannot seek\terror=\"%s\"", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        return -EIO;
+    }
+    return 0;
 }
 
 void floe_kafka_revoke_done(struct floe_kafka *k)
@@ -560,11 +600,11 @@ void floe_kafka_revoke_done(struct floe_kafka *k)
     } else {
         rd_kafka_assign(k->rk, NULL);
     }
+    forget_taken(k, k->cooperative ? k->revoking : NULL, false);
     if (k->revoking) {
         rd_kafka_topic_partition_list_destroy(k->revoking);
         k->revoking = NULL;
     }
-    forget_taken(k);
     k->state = FLOE_KAFKA_RUNNING;
     if (!k->paused) {
         idle_start(k);

@@ -47,7 +47,8 @@
  * assigned partition has reached its end again the owner hears it (caught_up), once per
  * catch-up, and can commit the backlog at once instead of waiting for a timer. A consumer
  * that reads records as they arrive, or that only drains what its queue gathered during a
- * commit, is never behind.
+ * commit, is never behind. (A partition whose last offsets are transaction markers, which are
+ * not messages, reaches its end only by the event, which comes when the stream pauses.)
  *
  * Broker errors are logged at most once per FLOE_KAFKA_ERROR_EVERY_MS for each error code
  * (the next line counts those left out); librdkafka reconnects on its own.
@@ -165,6 +166,14 @@ int floe_kafka_open(struct floe_kafka *k, uv_loop_t *loop, const struct floe_con
  * the current assignment at new offsets (messages already fetched are dropped). Returns 0 or
  * -EIO (the rebalance is answered all the same: the partitions are not taken). */
 int floe_kafka_assign(struct floe_kafka *k, const rd_kafka_topic_partition_list_t *parts);
+
+/* floe_kafka_restart(k, parts): restarts the partitions of parts (borrowed; each an offset, or
+ * RD_KAFKA_OFFSET_BEGINNING/END; librdkafka may set their errors), all currently assigned, at
+ * those offsets: eager, the whole assignment is given again (floe_kafka_assign); cooperative,
+ * they are sought without waiting. Messages fetched before are dropped either way, and no
+ * refill nudge seeks a partition past its new offset. A closing consumer does nothing.
+ * Returns 0 or -EIO. */
+int floe_kafka_restart(struct floe_kafka *k, rd_kafka_topic_partition_list_t *parts);
 
 /* floe_kafka_revoke_done(k): the owner has flushed the revoked partitions: they are
  * unassigned and draining resumes (unless paused). */

@@ -380,15 +380,7 @@ static void restart_at_table(struct floe_pipeline *p)
     cJSON_Delete(map);
     floe_kafka_drop_held(&p->kafka);
     p->held = false;
-    if (p->kafka.cooperative) {
-        rd_kafka_error_t *e = rd_kafka_seek_partitions(p->kafka.rk, list, 5000);
-        if (e) {
-            FLOE_ERROR(MODULE, "cannot seek\terror=\"%s\"", rd_kafka_error_string(e));
-            rd_kafka_error_destroy(e);
-        }
-    } else {
-        floe_kafka_assign(&p->kafka, list);
-    }
+    floe_kafka_restart(&p->kafka, list);
     rd_kafka_topic_partition_list_destroy(list);
     p->dirty = 0;
 }
@@ -943,14 +935,16 @@ static void on_assign(void *ctx, rd_kafka_topic_partition_list_t *parts)
 static void on_caught_up(void *ctx)
 {
     struct floe_pipeline *p = ctx;
-    if (p->state != FLOE_PIPELINE_IDLE || !p->up_open) {
+    if (!p->up_open) {
         return;
     }
     FLOE_DEBUG(MODULE, "caught up: committing the backlog\trows=%" PRIu64,
                floe_upsert_rows(&p->up));
-    p->flush_wanted = true;
-    floe_kafka_hold(&p->kafka); /* the commit follows: keep librdkafka's queue */
-    advance(p);
+    p->flush_wanted = true; /* in another state, advance() takes it up when that ends */
+    if (p->state == FLOE_PIPELINE_IDLE) {
+        floe_kafka_hold(&p->kafka); /* the commit follows: keep librdkafka's queue */
+        advance(p);
+    }
 }
 
 static void on_revoke(void *ctx, const rd_kafka_topic_partition_list_t *parts)

@@ -261,7 +261,10 @@ static int add_data(struct floe_upsert *u, const struct floe_row *row, uint32_t 
 {
     int rc = floe_batch_add_ref(u->data, row, ref, why, cap);
     size_t removed = floe_batch_removed(u->data);
-    if (rc == -ENOSPC && removed > 0 && removed >= floe_batch_bytes(u->data) / 3) {
+    /* (With the partition table full the row may need a new partition: compacting would not
+     * help, and the commit comes anyway.) */
+    if (rc == -ENOSPC && removed > 0 && removed >= floe_batch_bytes(u->data) / 3 &&
+        !floe_batch_table_full(u->data)) {
         floe_batch_compact(u->data, remap_refs, u);
         u->stats.compactions++;
         rc = floe_batch_add_ref(u->data, row, ref, why, cap);

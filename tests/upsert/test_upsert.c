@@ -7,6 +7,7 @@
  * (through ASan's allocator hooks in sanitizer builds, by interposing the allocator otherwise).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +192,15 @@ static struct floe_config *config(void)
     return cfg;
 }
 
+/* A Parquet sink that keeps nothing (only the writer's metrics are read). */
+static int discard(void *ctx, const uint8_t *p, size_t n)
+{
+    (void)ctx;
+    (void)p;
+    (void)n;
+    return 0;
+}
+
 static int add(struct floe_upsert *u, struct floe_decoder *dec, struct floe_row *row,
                const char *json)
 {
@@ -299,6 +309,32 @@ static void test_write_path(void)
     CHECK_INT(other, 0);
     CHECK(u.stats.compactions >= 1);
     CHECK_INT(floe_batch_rows(u.data), KEYS);
+    /* What the batch would write: KEYS rows, none older than the last round's first record
+     * (i = 198,000: 2027-01-01T00:03:18Z) — so exactly each key's last version, which a
+     * reference left pointing at the wrong row after a compaction would break. */
+    uint64_t written = 0;
+    int64_t oldest = INT64_MAX;
+    for (uint32_t pi = 0; pi < floe_batch_partitions(u.data); pi++) {
+        struct pq_writer *w = NULL;
+        struct pq_file_metrics fm;
+        struct pq_column_metrics cm;
+        CHECK_INT(pq_writer_init(u.data_w.cols, (uint32_t)u.data_w.nfile_cols, &u.data_w.opt,
+                                 u.data_w.ws[0], u.data_w.ws_size, discard, NULL, &w),
+                  0);
+        CHECK_INT(floe_batch_write(u.data, pi, w), 0);
+        CHECK_INT(pq_close(w), 0);
+        CHECK_INT(pq_file_metrics(w, &fm), 0);
+        CHECK_INT(pq_column_metrics(w, 2, &cm), 0); /* signup_ts */
+        written += fm.rows;
+        if (fm.rows > 0) {
+            int64_t lower;
+            CHECK(cm.has_lower && cm.lower_len == 8);
+            memcpy(&lower, cm.lower, 8);
+            oldest = lower < oldest ? lower : oldest;
+        }
+    }
+    CHECK_INT(written, KEYS);
+    CHECK_INT(oldest, (int64_t)1798761798 * 1000000);
     CHECK_INT(floe_upsert_commit(&u, NULL, 0, &id), 0);
     CHECK_INT(add(&u, &dec, &row,
                   "{\"id\":10,\"name\":\"user 198000\","
