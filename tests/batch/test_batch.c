@@ -65,6 +65,28 @@ static int mem_sink(void *ctx, const uint8_t *p, size_t n)
     return 0;
 }
 
+/* A Parquet writer of the test schema's four columns into m, with its workspace in *ws (the
+ * caller frees it once done with the writer's metrics). */
+static struct pq_writer *open_writer(struct mem *m, void **ws)
+{
+    static const enum pq_type types[] = {PQ_LONG, PQ_STRING, PQ_TIMESTAMPTZ, PQ_INT};
+    struct pq_column cols[4];
+    for (int c = 0; c < 4; c++) {
+        cols[c] =
+            (struct pq_column){schema.columns[c].name, types[c], schema.columns[c].required, c + 1};
+    }
+    struct pq_options opt = {0};
+    opt.row_group_bytes = 1 << 20;
+    opt.page_bytes = 1 << 16;
+    opt.dict_bytes = 1 << 16;
+    size_t ws_size = 0;
+    CHECK_INT(pq_workspace_size(cols, 4, &opt, &ws_size), 0);
+    *ws = aligned_alloc(64, (ws_size + 63) & ~(size_t)63);
+    struct pq_writer *w = NULL;
+    CHECK_INT(pq_writer_init(cols, 4, &opt, *ws, ws_size, mem_sink, m, &w), 0);
+    return w;
+}
+
 static void test_partitions(void)
 {
     struct floe_partition spec;
@@ -92,22 +114,9 @@ static void test_partitions(void)
     CHECK_INT(floe_batch_partition(b, 4, &v, &rows), -EINVAL);
 
     /* Write partition p: its two rows, in order. */
-    struct pq_column cols[4];
-    for (int i = 0; i < 4; i++) {
-        static const enum pq_type types[] = {PQ_LONG, PQ_STRING, PQ_TIMESTAMPTZ, PQ_INT};
-        cols[i] =
-            (struct pq_column){schema.columns[i].name, types[i], schema.columns[i].required, i + 1};
-    }
-    struct pq_options opt = {0};
-    opt.row_group_bytes = 1 << 20;
-    opt.page_bytes = 1 << 16;
-    opt.dict_bytes = 1 << 16;
-    size_t ws_size = 0;
-    CHECK_INT(pq_workspace_size(cols, 4, &opt, &ws_size), 0);
-    void *ws = aligned_alloc(64, (ws_size + 63) & ~(size_t)63);
+    void *ws = NULL;
     struct mem m = {malloc(1 << 20), 0, 1 << 20};
-    struct pq_writer *w = NULL;
-    CHECK_INT(pq_writer_init(cols, 4, &opt, ws, ws_size, mem_sink, &m, &w), 0);
+    struct pq_writer *w = open_writer(&m, &ws);
     CHECK_INT(floe_batch_write(b, (uint32_t)p, w), 0);
     CHECK_INT(pq_close(w), 0);
     struct pq_file_metrics fm;
@@ -193,22 +202,9 @@ static void test_identity_string(void)
 /* Partition i of b written to a Parquet file in m (reset first); the file's length. */
 static size_t write_part(struct floe_batch *b, uint32_t i, struct mem *m)
 {
-    struct pq_column cols[4];
-    for (int c = 0; c < 4; c++) {
-        static const enum pq_type types[] = {PQ_LONG, PQ_STRING, PQ_TIMESTAMPTZ, PQ_INT};
-        cols[c] =
-            (struct pq_column){schema.columns[c].name, types[c], schema.columns[c].required, c + 1};
-    }
-    struct pq_options opt = {0};
-    opt.row_group_bytes = 1 << 20;
-    opt.page_bytes = 1 << 16;
-    opt.dict_bytes = 1 << 16;
-    size_t ws_size = 0;
-    CHECK_INT(pq_workspace_size(cols, 4, &opt, &ws_size), 0);
-    void *ws = aligned_alloc(64, (ws_size + 63) & ~(size_t)63);
-    struct pq_writer *w = NULL;
+    void *ws = NULL;
     m->len = 0;
-    CHECK_INT(pq_writer_init(cols, 4, &opt, ws, ws_size, mem_sink, m, &w), 0);
+    struct pq_writer *w = open_writer(m, &ws);
     CHECK_INT(floe_batch_write(b, i, w), 0);
     CHECK_INT(pq_close(w), 0);
     free(ws);
