@@ -162,9 +162,10 @@ int floe_kafka_open(struct floe_kafka *k, uv_loop_t *loop, const struct floe_con
  * RD_KAFKA_OFFSET_BEGINNING/END) as the assignment — added to it under a cooperative
  * protocol. NULL: no partitions. The answer to the assign callback, from inside it or later
  * (draining then resumes unless paused); a consumer closed meanwhile has answered it itself
- * (floe_kafka_close), and then this does nothing. Also used outside a rebalance to restart
- * the current assignment at new offsets (messages already fetched are dropped). Returns 0 or
- * -EIO (the rebalance is answered all the same: the partitions are not taken). */
+ * (floe_kafka_close), and then this does nothing. Under the eager protocol it also restarts
+ * the current assignment at new offsets outside a rebalance (messages already fetched are
+ * dropped); floe_kafka_restart does that for either protocol. Returns 0 or -EIO (the
+ * rebalance is answered all the same: the partitions are not taken). */
 int floe_kafka_assign(struct floe_kafka *k, const rd_kafka_topic_partition_list_t *parts);
 
 /* floe_kafka_restart(k, parts): restarts the partitions of parts (borrowed; each an offset, or

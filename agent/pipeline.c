@@ -663,7 +663,7 @@ static void reload_applied(struct floe_pipeline *p, bool reopened, int rc)
               p->cfg->limits.flush_rows, p->cfg->limits.flush_bytes, p->cfg->limits.flush_every_ms);
 }
 
-static void apply_assignment(struct floe_pipeline *p);
+static void apply_assignment(struct floe_pipeline *p, int loaded);
 
 static void after_load(uv_work_t *req, int status)
 {
@@ -680,12 +680,7 @@ static void after_load(uv_work_t *req, int status)
     p->load.cfg = NULL;
     switch (p->load.kind) {
     case FLOE_PIPELINE_LOAD_ASSIGN:
-        if (rc < 0) {
-            FLOE_WARN(MODULE,
-                      "cannot reload the table; its last loaded offsets are used\terror=\"%s\"",
-                      p->load.err[0] ? p->load.err : strerror(-rc));
-        }
-        apply_assignment(p);
+        apply_assignment(p, rc);
         break;
     case FLOE_PIPELINE_LOAD_REBUILD:
         reload_applied(p, p->load.reopened, rc);
@@ -755,9 +750,7 @@ static void advance(struct floe_pipeline *p)
         if (rc == 0) {
             return; /* after_load assigns */
         }
-        FLOE_WARN(MODULE, "cannot reload the table; its last loaded offsets are used\terror=\"%s\"",
-                  strerror(-rc));
-        apply_assignment(p);
+        apply_assignment(p, rc);
     }
     if (p->kafka_open) {
         floe_kafka_resume(&p->kafka);
@@ -883,9 +876,14 @@ static enum floe_kafka_verdict on_message(void *ctx, const rd_kafka_message_t *m
 }
 
 /* The pending assignment, with each partition's offset from the table as last loaded, given to
- * the consumer (on the loop, after the ASSIGN job). */
-static void apply_assignment(struct floe_pipeline *p)
+ * the consumer (on the loop, after the ASSIGN job). loaded is that job's result, or why it
+ * could not start: below 0, the table as loaded before is used, and that is logged. */
+static void apply_assignment(struct floe_pipeline *p, int loaded)
 {
+    if (loaded < 0) {
+        FLOE_WARN(MODULE, "cannot reload the table; its last loaded offsets are used\terror=\"%s\"",
+                  p->load.err[0] ? p->load.err : strerror(-loaded));
+    }
     rd_kafka_topic_partition_list_t *list = p->assignment;
     p->assignment = NULL;
     if (!list) {

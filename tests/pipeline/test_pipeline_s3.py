@@ -136,6 +136,13 @@ def wait_for(pred, timeout, step=0.3):
     return pred()
 
 
+def offsets_reach(client, ends, last, timeout):
+    """Waits until the table's offsets on S3 pass, for every partition, its last record that
+    changed the table; True if they did within timeout."""
+    return wait_for(lambda: all(offsets(s3_metadata(client)).get(p, 0) >= last.get(p, 0)
+                                for p in ends), timeout)
+
+
 def main():
     work = tmpdir()
     with Moto(work) as s3, MockKafka(brokers=1, partitions=4, topic=TOPIC) as mk:
@@ -235,8 +242,7 @@ def main():
             logs = [f"{work}/p.log"]
             rows, _, ends = expected(mk.bootstrap, logs)
             last = last_changing(mk.bootstrap, logs)
-            caught_up = wait_for(lambda: all(offsets(s3_metadata(client)).get(p, 0)
-                                             >= last.get(p, 0) for p in ends), 120)
+            caught_up = offsets_reach(client, ends, last, 120)
             check(caught_up and agent.proc.poll() is None and agent.proc.pid == pid,
                   "s3 outage: the same floe catches up after the outage",
                   f"offsets {offsets(s3_metadata(client))}, last {last}\n"

@@ -42,11 +42,12 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "process"))
 sys.path.insert(0, os.path.join(HERE, "..", "s3peers"))
 from faultproxy import FaultProxy  # noqa: E402
-from floetest import check, finish, tmpdir  # noqa: E402
+from floetest import check, tmpdir  # noqa: E402
 from s3peer import Moto  # noqa: E402
 from test_pipeline import (TOPIC, Floe, MockKafka, Producer, expected,  # noqa: E402
-                           last_changing, offsets)
-from test_pipeline_s3 import BUCKET, check_s3_table, s3_metadata, wait_for  # noqa: E402
+                           last_changing, offsets, run_scenario)
+from test_pipeline_s3 import (BUCKET, check_s3_table, offsets_reach, s3_metadata,  # noqa: E402
+                               wait_for)
 from test_pipeline_s3 import conf as s3_conf  # noqa: E402
 
 STALL = 30.0          # seconds during which the table's metadata GETs are held
@@ -121,6 +122,18 @@ def answered(agent, mark, needle, timeout):
     return None
 
 
+def during_stall(agent, sig, needle, began, what):
+    """Sends sig to agent during the stall that began at began: (seconds until needle appeared
+    in its log after that, or None; whether the stall was still running then; the log offset
+    the search started from). Prints what happened, for the test's output."""
+    mark = len(agent.text())
+    agent.signal(sig)
+    took = answered(agent, mark, needle, STALL)
+    still = time.monotonic() - began < STALL
+    print(f"{what} after {'%.2f s' % took if took is not None else 'never'}")
+    return took, still, mark
+
+
 def scenario_stop():
     work = tmpdir()
     with Moto(work) as s3, MockKafka(brokers=1, partitions=4, topic=TOPIC) as mk:
@@ -136,8 +149,7 @@ def scenario_stop():
             logs = [f"{work}/p.log"]
             _, _, ends = expected(mk.bootstrap, logs)
             last = last_changing(mk.bootstrap, logs)
-            caught_up = wait_for(lambda: all(offsets(s3_metadata(client)).get(p, 0)
-                                             >= last.get(p, 0) for p in ends), 90)
+            caught_up = offsets_reach(client, ends, last, 90)
             check(caught_up, "stop: floe committed everything before the stall",
                   f"offsets {offsets(s3_metadata(client))}, last {last}")
 
@@ -156,13 +168,9 @@ def scenario_stop():
                   agent.text()[mark:][-2000:])
             time.sleep(1.0)
 
-            mark = len(agent.text())
             sent = time.monotonic()
-            agent.signal(signal.SIGTERM)
-            took = answered(agent, mark, "stopping", STALL)
-            still = time.monotonic() - began < STALL
-            print(f"SIGTERM during the stalled load logged after "
-                  f"{'%.2f s' % took if took is not None else 'never'}")
+            took, still, mark = during_stall(agent, signal.SIGTERM, "stopping", began,
+                                             "SIGTERM during the stalled load logged")
             check(took is not None and took < ANSWER and still,
                   f"stop: SIGTERM during the stalled load is logged within {ANSWER:.0f} s "
                   f"(the loop is not blocked by the load)",
@@ -205,8 +213,7 @@ def scenario_rebalance():
             logs = [f"{work}/p1.log"]
             _, _, ends = expected(mk.bootstrap, logs)
             last = last_changing(mk.bootstrap, logs)
-            caught_up = wait_for(lambda: all(offsets(s3_metadata(client)).get(p, 0)
-                                             >= last.get(p, 0) for p in ends), 90)
+            caught_up = offsets_reach(client, ends, last, 90)
             check(caught_up, "rebalance: floe committed the first part before the stall",
                   f"offsets {offsets(s3_metadata(client))}, last {last}")
             # The second "partitions assigned" is looked for in the log: it must not come
@@ -231,12 +238,8 @@ def scenario_rebalance():
                   during[-2000:] + "\n--- other:\n" + other.text()[-1000:])
             time.sleep(1.0)
 
-            mark = len(agent.text())
-            agent.signal(signal.SIGUSR1)
-            took = answered(agent, mark, 'msg="status"', STALL)
-            still = time.monotonic() - began < STALL
-            print(f"SIGUSR1 during the stalled load answered after "
-                  f"{'%.2f s' % took if took is not None else 'never'}")
+            took, still, mark = during_stall(agent, signal.SIGUSR1, 'msg="status"', began,
+                                             "SIGUSR1 during the stalled load answered")
             check(took is not None and took < ANSWER and still,
                   f"rebalance: SIGUSR1 during the stalled load is answered within {ANSWER:.0f} "
                   f"s (the loop is not blocked by the load)",
@@ -262,8 +265,7 @@ def scenario_rebalance():
             logs = [f"{work}/p1.log", f"{work}/p2.log"]
             rows, _, ends = expected(mk.bootstrap, logs)
             last = last_changing(mk.bootstrap, logs)
-            caught_up = wait_for(lambda: all(offsets(s3_metadata(client)).get(p, 0)
-                                             >= last.get(p, 0) for p in ends), 120)
+            caught_up = offsets_reach(client, ends, last, 120)
             check(caught_up and agent.proc.poll() is None and agent.proc.pid == pid,
                   "rebalance: the same floe catches up after the stall",
                   f"offsets {offsets(s3_metadata(client))}, last {last}\n"
@@ -276,9 +278,4 @@ def scenario_rebalance():
 
 
 if __name__ == "__main__":
-    scenarios = {"stop": scenario_stop, "rebalance": scenario_rebalance}
-    if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
-        print(f"usage: {sys.argv[0]} {'|'.join(scenarios)}", file=sys.stderr)
-        sys.exit(2)
-    scenarios[sys.argv[1]]()
-    finish()
+    run_scenario({"stop": scenario_stop, "rebalance": scenario_rebalance}, __doc__)
