@@ -136,11 +136,16 @@ def wait_for(pred, timeout, step=0.3):
     return pred()
 
 
-def offsets_reach(client, ends, last, timeout):
-    """Waits until the table's offsets on S3 pass, for every partition, its last record that
-    changed the table; True if they did within timeout."""
-    return wait_for(lambda: all(offsets(s3_metadata(client)).get(p, 0) >= last.get(p, 0)
-                                for p in ends), timeout)
+def wait_reached(bootstrap, client, logs, timeout):
+    """What the table must become from the records of the floe-produce logs — rows, ends and
+    last, as expected() and last_changing() give them — once its offsets on S3 have passed,
+    for every partition, the last record that changed it. Waits for that up to timeout; also
+    returns whether it came, and a line saying where the offsets are."""
+    rows, _, ends = expected(bootstrap, logs)
+    last = last_changing(bootstrap, logs)
+    ok = wait_for(lambda: all(offsets(s3_metadata(client)).get(p, 0) >= last.get(p, 0)
+                              for p in ends), timeout)
+    return rows, ends, last, ok, f"offsets {offsets(s3_metadata(client))}, last {last}"
 
 
 def main():
@@ -239,13 +244,11 @@ def main():
             prod.join()
             check(prod.rc == 0, "s3 outage: floe-produce delivered every record",
                   prod.out[-500:])
-            logs = [f"{work}/p.log"]
-            rows, _, ends = expected(mk.bootstrap, logs)
-            last = last_changing(mk.bootstrap, logs)
-            caught_up = offsets_reach(client, ends, last, 120)
+            rows, ends, last, caught_up, where = wait_reached(mk.bootstrap, client,
+                                                              [f"{work}/p.log"], 120)
             check(caught_up and agent.proc.poll() is None and agent.proc.pid == pid,
                   "s3 outage: the same floe catches up after the outage",
-                  f"offsets {offsets(s3_metadata(client))}, last {last}\n"
+                  where + "\n"
                   + agent.text()[-2000:])
             after = agent.text()[healed:]
             check('msg="committed"' in after,

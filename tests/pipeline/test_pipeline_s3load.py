@@ -44,10 +44,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "s3peers"))
 from faultproxy import FaultProxy  # noqa: E402
 from floetest import check, tmpdir  # noqa: E402
 from s3peer import Moto  # noqa: E402
-from test_pipeline import (TOPIC, Floe, MockKafka, Producer, expected,  # noqa: E402
-                           last_changing, offsets, run_scenario)
-from test_pipeline_s3 import (BUCKET, check_s3_table, offsets_reach, s3_metadata,  # noqa: E402
-                               wait_for)
+from test_pipeline import TOPIC, Floe, MockKafka, Producer, run_scenario  # noqa: E402
+from test_pipeline_s3 import BUCKET, check_s3_table, wait_for, wait_reached  # noqa: E402
 from test_pipeline_s3 import conf as s3_conf  # noqa: E402
 
 STALL = 30.0          # seconds during which the table's metadata GETs are held
@@ -122,16 +120,19 @@ def answered(agent, mark, needle, timeout):
     return None
 
 
-def during_stall(agent, sig, needle, began, what):
-    """Sends sig to agent during the stall that began at began: (seconds until needle appeared
-    in its log after that, or None; whether the stall was still running then; the log offset
-    the search started from). Prints what happened, for the test's output."""
+def during_stall(agent, sig, needle, began, label):
+    """Sends sig to agent during the stall that began at began, and checks that needle appears
+    in its log within ANSWER seconds, while the stall still runs (label: what is checked).
+    Returns the log offset the search started from."""
     mark = len(agent.text())
     agent.signal(sig)
     took = answered(agent, mark, needle, STALL)
     still = time.monotonic() - began < STALL
-    print(f"{what} after {'%.2f s' % took if took is not None else 'never'}")
-    return took, still, mark
+    print(f"{label} after {'%.2f s' % took if took is not None else 'never'}")
+    check(took is not None and took < ANSWER and still,
+          f"{label} within {ANSWER:.0f} s (the loop is not blocked by the load)",
+          f"took {took}, stall running: {still}\n" + agent.text()[mark:][-2000:])
+    return mark
 
 
 def scenario_stop():
@@ -146,12 +147,8 @@ def scenario_stop():
             cfgp, agent, _ = start(work, s3, mk, px)
             prod.join()
             check(prod.rc == 0, "stop: floe-produce delivered every record", prod.out[-500:])
-            logs = [f"{work}/p.log"]
-            _, _, ends = expected(mk.bootstrap, logs)
-            last = last_changing(mk.bootstrap, logs)
-            caught_up = offsets_reach(client, ends, last, 90)
-            check(caught_up, "stop: floe committed everything before the stall",
-                  f"offsets {offsets(s3_metadata(client))}, last {last}")
+            caught_up, where = wait_reached(mk.bootstrap, client, [f"{work}/p.log"], 90)[3:]
+            check(caught_up, "stop: floe committed everything before the stall", where)
 
             # The reload: a new flush_rows (the write path is rebuilt: the table loaded again)
             # and a new librdkafka property (the consumer reconnects: a new assignment).
@@ -169,12 +166,8 @@ def scenario_stop():
             time.sleep(1.0)
 
             sent = time.monotonic()
-            took, still, mark = during_stall(agent, signal.SIGTERM, "stopping", began,
-                                             "SIGTERM during the stalled load logged")
-            check(took is not None and took < ANSWER and still,
-                  f"stop: SIGTERM during the stalled load is logged within {ANSWER:.0f} s "
-                  f"(the loop is not blocked by the load)",
-                  f"took {took}, stall running: {still}\n" + agent.text()[mark:][-2000:])
+            during_stall(agent, signal.SIGTERM, "stopping", began,
+                         "stop: SIGTERM during the stalled load is logged")
             check(agent.proc.poll() is None,
                   "stop: floe does not exit before the stalled load has landed")
 
@@ -210,12 +203,8 @@ def scenario_rebalance():
             first.join()
             check(first.rc == 0, "rebalance: floe-produce delivered the first part",
                   first.out[-500:])
-            logs = [f"{work}/p1.log"]
-            _, _, ends = expected(mk.bootstrap, logs)
-            last = last_changing(mk.bootstrap, logs)
-            caught_up = offsets_reach(client, ends, last, 90)
-            check(caught_up, "rebalance: floe committed the first part before the stall",
-                  f"offsets {offsets(s3_metadata(client))}, last {last}")
+            caught_up, where = wait_reached(mk.bootstrap, client, [f"{work}/p1.log"], 90)[3:]
+            check(caught_up, "rebalance: floe committed the first part before the stall", where)
             # The second "partitions assigned" is looked for in the log: it must not come
             # within the 10 s in which floe folds a repeated message into a count.
             time.sleep(max(0.0, seen + FOLD - time.monotonic()))
@@ -238,12 +227,8 @@ def scenario_rebalance():
                   during[-2000:] + "\n--- other:\n" + other.text()[-1000:])
             time.sleep(1.0)
 
-            took, still, mark = during_stall(agent, signal.SIGUSR1, 'msg="status"', began,
-                                             "SIGUSR1 during the stalled load answered")
-            check(took is not None and took < ANSWER and still,
-                  f"rebalance: SIGUSR1 during the stalled load is answered within {ANSWER:.0f} "
-                  f"s (the loop is not blocked by the load)",
-                  f"took {took}, stall running: {still}\n" + agent.text()[mark:][-2000:])
+            mark = during_stall(agent, signal.SIGUSR1, 'msg="status"', began,
+                                "rebalance: SIGUSR1 during the stalled load is answered")
             assigned_early = "partition assigned" in agent.text()[mark:]
             check(not assigned_early,
                   "rebalance: no partition is assigned before its offsets are loaded",
@@ -262,13 +247,11 @@ def scenario_rebalance():
             prod.join()
             check(prod.rc == 0, "rebalance: floe-produce delivered every record",
                   prod.out[-500:])
-            logs = [f"{work}/p1.log", f"{work}/p2.log"]
-            rows, _, ends = expected(mk.bootstrap, logs)
-            last = last_changing(mk.bootstrap, logs)
-            caught_up = offsets_reach(client, ends, last, 120)
+            rows, ends, last, caught_up, where = wait_reached(
+                mk.bootstrap, client, [f"{work}/p1.log", f"{work}/p2.log"], 120)
             check(caught_up and agent.proc.poll() is None and agent.proc.pid == pid,
                   "rebalance: the same floe catches up after the stall",
-                  f"offsets {offsets(s3_metadata(client))}, last {last}\n"
+                  where + "\n"
                   + agent.text()[-2000:])
             agent.signal(signal.SIGTERM)
             rc = agent.wait(SHUTDOWN + 30)
