@@ -503,6 +503,13 @@ static size_t stored_size(const struct floe_batch *b, const uint8_t *r)
     return n;
 }
 
+void floe_batch_prefetch(const struct floe_batch *b, uint32_t ref)
+{
+    if (ref != 0 && (size_t)ref * 8 + 8 <= b->used) {
+        PREFETCH_ROW(b->arena + (size_t)ref * 8);
+    }
+}
+
 int floe_batch_remove(struct floe_batch *b, uint32_t ref)
 {
     uint32_t part;

@@ -51,6 +51,11 @@ int floe_batch_add(struct floe_batch *b, const struct floe_row *row, char *why, 
 int floe_batch_add_ref(struct floe_batch *b, const struct floe_row *row, uint32_t *ref, char *why,
                        size_t cap);
 
+/* floe_batch_prefetch(b, ref): asks for the cache lines of the row at ref (from
+ * floe_batch_add_ref) without waiting for them: a hint before floe_batch_remove. Any ref is
+ * safe; nothing is read. */
+void floe_batch_prefetch(const struct floe_batch *b, uint32_t ref);
+
 /* floe_batch_remove(b, ref): takes a row out of the batch — a newer version of its key
  * replaced it — so that writes skip it; its arena bytes stay used until the clear or a
  * floe_batch_compact. Returns 0,

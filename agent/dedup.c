@@ -186,19 +186,34 @@ static void sets_of(const struct floe_dedup *d, uint64_t key, struct floe_dedup_
     sets[1] = &d->entries[b * FLOE_DEDUP_WAYS];
 }
 
+/* Asks for every cache line of set at once, rather than one miss after the other as a scan
+ * reaches them. */
+static void prefetch_set(const struct floe_dedup_entry *set)
+{
+#if defined(__GNUC__)
+    for (size_t at = 0; at < SET_BYTES; at += 64) {
+        __builtin_prefetch((const char *)set + at);
+    }
+#else
+    (void)set;
+#endif
+}
+
+void floe_dedup_prefetch(const struct floe_dedup *d, uint64_t key)
+{
+    struct floe_dedup_entry *sets[2];
+    sets_of(d, key, sets);
+    prefetch_set(sets[0]);
+    prefetch_set(sets[1]);
+}
+
 struct floe_dedup_entry *floe_dedup_find(struct floe_dedup *d, uint64_t key)
 {
     struct floe_dedup_entry *sets[2];
     sets_of(d, key, sets);
-#if defined(__GNUC__)
-    /* Both sets are usually far from the cache: ask for all their lines at once rather than
-     * one miss after the other as the scan reaches them. */
-    for (int s = 0; s < 2; s++) {
-        for (size_t at = 0; at < FLOE_DEDUP_WAYS * sizeof(**sets); at += 64) {
-            __builtin_prefetch((const char *)sets[s] + at);
-        }
-    }
-#endif
+    /* Usually far from the cache, unless floe_dedup_prefetch came first. */
+    prefetch_set(sets[0]);
+    prefetch_set(sets[1]);
     for (int s = 0; s < 2; s++) {
         for (int i = 0; i < FLOE_DEDUP_WAYS; i++) {
             if (sets[s][i].gen != 0 && sets[s][i].key == key) {

@@ -68,6 +68,10 @@ void floe_dedup_free(struct floe_dedup *d);
 uint64_t floe_dedup_key(const struct floe_dedup *d, enum floe_type type,
                         const struct floe_cell *cell);
 
+/* floe_dedup_prefetch(d, key): asks for the cache lines floe_dedup_find(d, key) will read,
+ * without waiting for them. Changes nothing. */
+void floe_dedup_prefetch(const struct floe_dedup *d, uint64_t key);
+
 /* floe_dedup_find(d, key): the key's live entry (a view valid until the next insert or
  * clear), or NULL. */
 struct floe_dedup_entry *floe_dedup_find(struct floe_dedup *d, uint64_t key);

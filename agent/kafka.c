@@ -384,7 +384,7 @@ static void on_nudge(uv_timer_t *t)
     struct floe_kafka *k = t->data;
     rd_kafka_topic_partition_list_t *parts = NULL;
     k->nudge_armed = false;
-    if (k->state != FLOE_KAFKA_RUNNING || k->paused || k->ev ||
+    if (k->state != FLOE_KAFKA_RUNNING || k->paused || k->ring_n > 0 || k->barrier ||
         rd_kafka_queue_length(k->rq.queue) > 0) {
         return; /* the drain goes on; it arms the nudge again when the queue is empty */
     }
@@ -414,60 +414,106 @@ static void on_nudge(uv_timer_t *t)
     rd_kafka_topic_partition_list_destroy(parts);
 }
 
+/* Takes events from the queue into the ring (kafka.h, "Looking ahead") until it is full, an
+ * event other than a fetch is taken (it waits as the barrier) or the queue is empty; the
+ * owner sees each message as it comes in. */
+static void fill(struct floe_kafka *k)
+{
+    while (k->ring_n < FLOE_KAFKA_AHEAD && !k->barrier) {
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(k->rq.queue, 0);
+        if (!ev) {
+            return;
+        }
+        if (rd_kafka_event_type(ev) != RD_KAFKA_EVENT_FETCH) {
+            k->barrier = ev;
+            return;
+        }
+        const rd_kafka_message_t *m = rd_kafka_event_message_next(ev);
+        if (!m) {
+            rd_kafka_event_destroy(ev);
+            continue;
+        }
+        unsigned slot = (k->ring_head + k->ring_n++) % FLOE_KAFKA_AHEAD;
+        k->ring[slot] = (struct floe_kafka_slot){ev, m};
+        if (!m->err && k->state != FLOE_KAFKA_CLOSING && k->h.ahead) {
+            k->h.ahead(k->ctx, m, slot, 0);
+        }
+    }
+}
+
+/* The first slot's message has been dealt with: its event's next message, else the next
+ * slot. */
+static void ring_next(struct floe_kafka *k)
+{
+    struct floe_kafka_slot *s = &k->ring[k->ring_head];
+    s->msg = rd_kafka_event_message_next(s->ev);
+    if (s->msg) {
+        if (!s->msg->err && k->state != FLOE_KAFKA_CLOSING && k->h.ahead) {
+            k->h.ahead(k->ctx, s->msg, k->ring_head, 0);
+        }
+        return;
+    }
+    rd_kafka_event_destroy(s->ev);
+    *s = (struct floe_kafka_slot){NULL, NULL};
+    k->ring_head = (k->ring_head + 1) % FLOE_KAFKA_AHEAD;
+    k->ring_n--;
+}
+
 static void drain(struct floe_kafka *k)
 {
     int budget = FLOE_KAFKA_SLICE;
     while (draining(k) && budget-- > 0) {
-        if (!k->ev) {
-            rd_kafka_event_t *ev = rd_kafka_queue_poll(k->rq.queue, 0);
-            if (!ev) {
-                if (k->state != FLOE_KAFKA_CLOSING) {
-                    idle_stop(k); /* the pipe says when more comes */
-                    nudge_arm(k);
-                    /* Behind: at every pause of the stream; otherwise now and then, so that a
-                     * busy stream's counts restart (its end-of-partition events may never come). */
-                    uint64_t now = uv_now(k->loop);
-                    if (k->behind || now - k->ends_checked >= FLOE_KAFKA_ENDS_EVERY_MS) {
-                        k->ends_checked = now;
-                        check_ends(k, true);
-                    }
-                }
-                break; /* closing: the idle handle polls until the consumer has closed */
-            }
-            if (rd_kafka_event_type(ev) != RD_KAFKA_EVENT_FETCH) {
+        fill(k);
+        if (k->ring_n == 0) {
+            rd_kafka_event_t *ev = k->barrier;
+            if (ev) {
+                k->barrier = NULL;
                 other_event(k, ev);
                 rd_kafka_event_destroy(ev);
                 continue;
             }
-            k->ev = ev;
-            k->msg = rd_kafka_event_message_next(ev);
-        }
-        while (k->msg && draining(k)) {
-            const rd_kafka_message_t *m = k->msg;
-            if (m->err) {
-                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                    if (k->state != FLOE_KAFKA_CLOSING) {
-                        note_end(k, m->partition);
-                    }
-                } else {
-                    report(k, m->err, false, rd_kafka_message_errstr(m));
+            if (k->state != FLOE_KAFKA_CLOSING) {
+                idle_stop(k); /* the pipe says when more comes */
+                nudge_arm(k);
+                /* Behind: at every pause of the stream; otherwise now and then, so that a
+                 * busy stream's counts restart (its end-of-partition events may never come). */
+                uint64_t now = uv_now(k->loop);
+                if (k->behind || now - k->ends_checked >= FLOE_KAFKA_ENDS_EVERY_MS) {
+                    k->ends_checked = now;
+                    check_ends(k, true);
                 }
-            } else if (k->state != FLOE_KAFKA_CLOSING) {
-                enum floe_kafka_verdict v = k->h.message(k->ctx, m);
-                if (v == FLOE_KAFKA_HOLD) {
-                    idle_stop(k);
-                    return; /* handed again after the resume */
-                }
-                k->messages++;
-                k->taken_msgs++;
-                k->taken_bytes += m->len + m->key_len;
-                note_taken(k, m);
             }
-            k->msg = rd_kafka_event_message_next(k->ev);
+            break; /* closing: the idle handle polls until the consumer has closed */
         }
-        if (!k->msg && k->ev) {
-            rd_kafka_event_destroy(k->ev);
-            k->ev = NULL;
+        const rd_kafka_message_t *m = k->ring[k->ring_head].msg;
+        if (m->err) {
+            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                if (k->state != FLOE_KAFKA_CLOSING) {
+                    note_end(k, m->partition);
+                }
+            } else {
+                report(k, m->err, false, rd_kafka_message_errstr(m));
+            }
+        } else if (k->state != FLOE_KAFKA_CLOSING) {
+            if (k->ring_n > FLOE_KAFKA_AHEAD / 2 && k->h.ahead) {
+                unsigned mid = (k->ring_head + FLOE_KAFKA_AHEAD / 2) % FLOE_KAFKA_AHEAD;
+                const rd_kafka_message_t *n = k->ring[mid].msg;
+                if (!n->err) {
+                    k->h.ahead(k->ctx, n, mid, 1);
+                }
+            }
+            enum floe_kafka_verdict v = k->h.message(k->ctx, m, k->ring_head);
+            if (v == FLOE_KAFKA_HOLD) {
+                idle_stop(k);
+                return; /* handed again after the resume */
+            }
+            k->messages++;
+            k->taken_msgs++;
+            k->taken_bytes += m->len + m->key_len;
+            note_taken(k, m);
+        }
+        if (k->ring_n > 0 && k->ring[k->ring_head].msg == m) {
+            ring_next(k); /* (unless the owner dropped the ring meanwhile) */
         }
     }
     if (k->state == FLOE_KAFKA_CLOSING && rd_kafka_consumer_closed(k->rk)) {
@@ -664,11 +710,12 @@ void floe_kafka_resume(struct floe_kafka *k)
 
 void floe_kafka_drop_held(struct floe_kafka *k)
 {
-    if (k->ev) {
-        rd_kafka_event_destroy(k->ev);
-        k->ev = NULL;
-        k->msg = NULL;
+    for (; k->ring_n > 0; k->ring_n--) {
+        rd_kafka_event_destroy(k->ring[k->ring_head].ev);
+        k->ring[k->ring_head] = (struct floe_kafka_slot){NULL, NULL};
+        k->ring_head = (k->ring_head + 1) % FLOE_KAFKA_AHEAD;
     }
+    k->ring_head = 0;
 }
 
 void floe_kafka_commit(struct floe_kafka *k, const rd_kafka_topic_partition_list_t *offsets)
@@ -698,6 +745,10 @@ static void on_nudge_closed(uv_handle_t *h);
 static void release_client(struct floe_kafka *k, int destroy_flags)
 {
     floe_kafka_drop_held(k);
+    if (k->barrier) {
+        rd_kafka_event_destroy(k->barrier);
+        k->barrier = NULL;
+    }
     floe_rdkq_release(&k->rq);
     if (k->revoking) {
         rd_kafka_topic_partition_list_destroy(k->revoking);

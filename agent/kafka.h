@@ -18,7 +18,15 @@
  *
  * The owner can stop draining (floe_kafka_pause(): the assignment's fetchers pause as well)
  * and resume later; a message handed to it can be refused (FLOE_KAFKA_HOLD) and is handed
- * again first after the next resume. Offsets are never stored or committed by librdkafka on
+ * again first after the next resume.
+ *
+ * Looking ahead: the drain takes up to FLOE_KAFKA_AHEAD messages from the queue before it
+ * hands the first of them, and shows each one to the owner as it is taken (ahead), so that
+ * the owner can start on it — decode it, and ask for the cache lines its key will touch —
+ * while the messages before it are handed. A record's dedup entry and the row it replaces lie
+ * anywhere in memory, and fetching them one record at a time was a large part of each
+ * record's cost. Events other than messages (rebalances, errors, end-of-partition) stop the
+ * look-ahead and are taken up in order, once the messages before them have been handed. Offsets are never stored or committed by librdkafka on
  * its own: the table holds them; floe_kafka_commit() reports them to the group afterwards,
  * asynchronously, for lag tools.
  *
@@ -66,6 +74,7 @@
 #include "rdkq.h"
 
 #define FLOE_KAFKA_SLICE 512
+#define FLOE_KAFKA_AHEAD 8          /* messages taken from the queue ahead of the one handed */
 #define FLOE_KAFKA_NUDGE_MS 5       /* how long the queue stays empty before a nudge */
 #define FLOE_KAFKA_ENDS_EVERY_MS 10 /* high watermarks looked at when not behind (above) */
 #define FLOE_KAFKA_ERROR_EVERY_MS FLOE_RDKQ_ERROR_EVERY_MS
@@ -79,8 +88,9 @@ enum floe_kafka_verdict {
 };
 
 struct floe_kafka_handler {
-    /* A message (m->err is 0; borrowed for the call). Returns a verdict. */
-    enum floe_kafka_verdict (*message)(void *ctx, const rd_kafka_message_t *m);
+    /* A message (m->err is 0; borrowed for the call) and its slot, the one ahead() was called
+     * with for it. Returns a verdict. */
+    enum floe_kafka_verdict (*message)(void *ctx, const rd_kafka_message_t *m, unsigned slot);
     /* Partitions assigned (borrowed for the call; the owner copies them if it answers later):
      * the owner sets each one's offset and calls floe_kafka_assign(k, parts), before returning
      * or later from another callback (or with NULL to refuse them all). Until then nothing is
@@ -92,6 +102,21 @@ struct floe_kafka_handler {
     /* The consumer was behind and has now read every assigned partition to its end (above,
      * "Catching up"); may be NULL. Called from the drain: the owner may hold or pause k. */
     void (*caught_up)(void *ctx);
+    /* A message (m->err is 0) taken from the queue ahead of its turn (above, "Looking
+     * ahead"), in a slot below FLOE_KAFKA_AHEAD: with step 0 as it is taken, and with step 1
+     * once more when half of the look-ahead lies between it and its turn (so the owner can ask
+     * for memory that depends on what step 0 asked for). message() is called for it with the
+     * same slot, after the messages taken before it, and no other message is given that slot
+     * before message() has taken this one (or it was dropped: floe_kafka_drop_held, a close).
+     * m stays valid until then. May be NULL. Called from the drain; the owner must not pause,
+     * hold or close k. */
+    void (*ahead)(void *ctx, const rd_kafka_message_t *m, unsigned slot, int step);
+};
+
+/* A fetch event taken from the queue and not yet handed out in full. */
+struct floe_kafka_slot {
+    rd_kafka_event_t *ev;
+    const rd_kafka_message_t *msg; /* its next message, not yet taken */
 };
 
 /* What k knows of one partition since its last (re)assignment. */
@@ -125,8 +150,11 @@ struct floe_kafka {
     bool idle_active;                          /* a drain is continued by the idle handle */
     bool cooperative;                          /* the group's rebalance protocol */
     bool nudge_armed;                          /* the nudge timer runs */
-    rd_kafka_event_t *ev;                      /* the fetch event being handed out, or NULL */
-    const rd_kafka_message_t *msg;             /* its next message, not yet taken (held), or NULL */
+    /* Taken ahead, in order from ring[ring_head]: ring_n slots; the first one's message is
+     * held while the drain is stopped. */
+    struct floe_kafka_slot ring[FLOE_KAFKA_AHEAD];
+    unsigned ring_head, ring_n;
+    rd_kafka_event_t *barrier; /* an event other than a fetch, taken behind the ring, or NULL */
     rd_kafka_topic_partition_list_t *revoking; /* partitions being revoked (owned) */
     struct floe_kafka_handler h;
     void *ctx;

@@ -275,6 +275,7 @@ static void report_upsert(struct floe_pipeline *p, int rc)
     }
     p->up.cfg = p->cfg;
     floe_decoder_init(&p->dec, &p->up.data_w.bound);
+    p->dec_gen++; /* what was decoded ahead is decoded again */
 }
 
 static void close_upsert(struct floe_pipeline *p)
@@ -794,9 +795,33 @@ static int dead_letter(struct floe_pipeline *p, const rd_kafka_message_t *m, con
     return 0;
 }
 
-static enum floe_kafka_verdict on_message(void *ctx, const rd_kafka_message_t *m)
+/* A message taken from the queue, before its turn (kafka.h, "Looking ahead"): decoded, and
+ * the memory its add will touch asked for. The consumer is not held, so no job owns p->up. */
+static void on_ahead(void *ctx, const rd_kafka_message_t *m, unsigned slot, int step)
 {
     struct floe_pipeline *p = ctx;
+    struct floe_pipeline_ahead *a = &p->ahead[slot];
+    if (step > 0) {
+        if (a->dec_gen == p->dec_gen && a->rc == 0) {
+            floe_upsert_prefetch(&p->up, &a->row, step);
+        }
+        return;
+    }
+    a->dec_gen = 0;
+    if (!m->payload || m->len > MAX_RECORD) {
+        return; /* rejected in its turn */
+    }
+    a->rc = floe_decode(&p->dec, m->payload, m->len, &a->row);
+    a->dec_gen = p->dec_gen;
+    if (a->rc == 0) {
+        floe_upsert_prefetch(&p->up, &a->row, 0);
+    }
+}
+
+static enum floe_kafka_verdict on_message(void *ctx, const rd_kafka_message_t *m, unsigned slot)
+{
+    struct floe_pipeline *p = ctx;
+    struct floe_pipeline_ahead *a = &p->ahead[slot];
     struct floe_pipeline_part *q = part_find(p, m->partition, false);
     char why[FLOE_DECODE_REASON_MAX + 64];
     if (!q || !q->assigned || (q->next >= 0 && m->offset < q->next)) {
@@ -810,8 +835,16 @@ static enum floe_kafka_verdict on_message(void *ctx, const rd_kafka_message_t *m
         snprintf(why, sizeof(why), "message longer than %u bytes", MAX_RECORD);
         rc = FLOE_RECORD_REJECTED;
     } else {
-        rc = floe_record_apply(&p->up, &p->dec, &p->cfg->validate.rules, &p->row, m->payload,
-                               m->len, why, sizeof(why));
+        if (a->dec_gen != p->dec_gen) {
+            a->rc = floe_decode(&p->dec, m->payload, m->len, &a->row);
+            a->dec_gen = p->dec_gen;
+        }
+        if (a->rc < 0) {
+            snprintf(why, sizeof(why), "%s", a->row.reason);
+            rc = FLOE_RECORD_REJECTED;
+        } else {
+            rc = floe_record_add(&p->up, &p->cfg->validate.rules, &a->row, why, sizeof(why));
+        }
     }
     if (rc == -ENOSPC) {
         bool files = p->up.pdata.n + p->up.pdels.n + p->up.pglobs.n > 0;
@@ -956,7 +989,8 @@ static void on_revoke(void *ctx, const rd_kafka_topic_partition_list_t *parts)
 
 static int open_kafka(struct floe_pipeline *p)
 {
-    static const struct floe_kafka_handler h = {on_message, on_assign, on_revoke, on_caught_up};
+    static const struct floe_kafka_handler h = {on_message, on_assign, on_revoke, on_caught_up,
+                                                on_ahead};
     char err[512];
     free(p->topic);
     free(p->offsets_key);
@@ -1066,11 +1100,17 @@ int floe_pipeline_start(struct floe_pipeline *p, struct floe_agent *agent)
     if (rc < 0) {
         return rc;
     }
-    p->row.scratch_cap = MAX_RECORD + 1;
-    p->row.scratch = malloc(p->row.scratch_cap);
+    /* A record's scratch never needs more than its length: pages of it are touched only by
+     * long strings with escapes. */
+    bool scratch = true;
+    for (int i = 0; i < FLOE_KAFKA_AHEAD; i++) {
+        p->ahead[i].row.scratch_cap = MAX_RECORD + 1;
+        p->ahead[i].row.scratch = malloc(p->ahead[i].row.scratch_cap);
+        scratch = scratch && p->ahead[i].row.scratch;
+    }
     p->job.value_cap = OFFSETS_VALUE_CAP;
     p->job.value = malloc(p->job.value_cap);
-    if (!p->row.scratch || !p->job.value) {
+    if (!scratch || !p->job.value) {
         FLOE_ERROR(MODULE, "out of memory");
         return -ENOMEM;
     }
@@ -1122,7 +1162,9 @@ void floe_pipeline_free(struct floe_pipeline *p)
     close_upsert(p);
     floe_table_close(&p->table);
     floe_dead_letter_close(&p->dead);
-    free(p->row.scratch);
+    for (int i = 0; i < FLOE_KAFKA_AHEAD; i++) {
+        free(p->ahead[i].row.scratch);
+    }
     free(p->job.parts);
     free(p->job.value);
     free(p->parts);

@@ -101,7 +101,14 @@ struct floe_pipeline {
     struct floe_upsert up;
     bool up_open;
     struct floe_decoder dec;
-    struct floe_row row;
+    uint64_t dec_gen; /* bumped whenever dec is rebuilt (a reload can add columns) */
+    /* By kafka slot (kafka.h, "Looking ahead"): each message decoded as it is taken from the
+     * queue, and its dedup entry asked for, before it is handed; scratch owned. */
+    struct floe_pipeline_ahead {
+        struct floe_row row;
+        uint64_t dec_gen; /* the dec_gen it was decoded under; 0: not decoded */
+        int rc;           /* floe_decode's result */
+    } ahead[FLOE_KAFKA_AHEAD];
     struct floe_dead_letter dead;
     struct floe_dlq dlq; /* the dead-letter topic, when dlq_open (then the file is not used) */
     bool dlq_open;

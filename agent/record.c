@@ -13,6 +13,12 @@ int floe_record_apply(struct floe_upsert *u, const struct floe_decoder *dec,
         snprintf(why, cap, "%s", row->reason);
         return FLOE_RECORD_REJECTED;
     }
+    return floe_record_add(u, rules, row, why, cap);
+}
+
+int floe_record_add(struct floe_upsert *u, const struct floe_rules *rules,
+                    const struct floe_row *row, char *why, size_t cap)
+{
     if (rules && floe_rules_check(rules, &u->data_w.bound, row, why, cap) < 0) {
         return FLOE_RECORD_REJECTED;
     }

@@ -30,4 +30,10 @@ int floe_record_apply(struct floe_upsert *u, const struct floe_decoder *dec,
                       const struct floe_rules *rules, struct floe_row *row, const uint8_t *json,
                       size_t n, char *why, size_t cap);
 
+/* floe_record_add(u, rules, row, why, cap): the rest of floe_record_apply for a row that
+ * floe_decode has filled (bound to u's columns): checks rules and adds it to u. Returns what
+ * floe_record_apply does. */
+int floe_record_add(struct floe_upsert *u, const struct floe_rules *rules,
+                    const struct floe_row *row, char *why, size_t cap);
+
 #endif

@@ -346,6 +346,22 @@ int floe_upsert_add(struct floe_upsert *u, const struct floe_row *row, char *why
     return FLOE_UPSERT_ADDED;
 }
 
+void floe_upsert_prefetch(struct floe_upsert *u, const struct floe_row *row, int step)
+{
+    if (!u->keyed || row->cells[u->key_col].null) {
+        return;
+    }
+    uint64_t key = floe_dedup_key(&u->dedup, u->key_type, &row->cells[u->key_col]);
+    if (step == 0) {
+        floe_dedup_prefetch(&u->dedup, key);
+        return;
+    }
+    const struct floe_dedup_entry *e = floe_dedup_find(&u->dedup, key);
+    if (e && floe_dedup_current(&u->dedup, e)) {
+        floe_batch_prefetch(u->data, e->ref);
+    }
+}
+
 /* Parses a key given as text into a cell of the key's type. */
 static int key_cell(struct floe_upsert *u, const char *text, size_t n, struct floe_cell *cell,
                     char *why, size_t cap)

@@ -105,6 +105,12 @@ int floe_upsert_init(struct floe_upsert *u, const struct floe_config *cfg, struc
  * (reason in why: reject the record). */
 int floe_upsert_add(struct floe_upsert *u, const struct floe_row *row, char *why, size_t cap);
 
+/* floe_upsert_prefetch(u, row, step): a hint that row (decoded, not yet validated) will soon
+ * be added, so that the add, some records later, does not wait for memory: step 0 asks for
+ * the cache lines of its key's dedup entry; step 1, made once those have arrived, for the row
+ * of the batch that it would replace. Changes nothing. */
+void floe_upsert_prefetch(struct floe_upsert *u, const struct floe_row *row, int step);
+
 /* floe_upsert_delete(u, text, n, why, cap): removes the key written as text[0..n) (an integer,
  * a date or timestamp in the forms decode.h accepts, or a string's bytes) from the table with a
  * global equality delete in the next commit, and forgets it in the hash; a row of it in the
