@@ -126,6 +126,16 @@ struct floe_pipeline {
     int open_handles;
     unsigned retries;
     uv_work_t work; /* the one job slot: a commit or a table job */
+    /* Directories of a local warehouse's new partitions, made on a worker of their own while
+     * the batch fills (pipeline.c, "Partition directories"): those of the batch's first
+     * dirs_seen partitions have been queued; pending (owned) wait for the next job. */
+    struct {
+        uv_work_t work;
+        bool active;          /* the job runs: it owns paths */
+        char **paths, **pending;
+        size_t n, npending, cap_pending;
+        uint32_t seen;
+    } dirs;
     /* An assignment waiting for its offsets (the table job, then floe_kafka_assign); owned. */
     rd_kafka_topic_partition_list_t *assignment;
     /* A table job. While it runs it owns p->table, p->up (and up_open) and what is below; the

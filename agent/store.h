@@ -50,6 +50,10 @@ void floe_store_close(struct floe_store *s);
 /* floe_store_is_local(s): whether locations are local paths. */
 bool floe_store_is_local(const struct floe_store *s);
 
+/* floe_store_local_path(location): a local store's location as a path (plain, file:/path or
+ * file:///path accepted), pointing into location. Any thread. */
+const char *floe_store_local_path(const char *location);
+
 /* floe_store_put(s, location, data, len, flags, err, cap): writes a whole object (data
  * borrowed). With FLOE_STORE_EXCL the object appears only if it did not exist: -EEXIST when
  * it did (nothing written); on S3 -EAGAIN when a concurrent conditional write conflicted (409:

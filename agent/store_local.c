@@ -30,8 +30,7 @@ struct local_writer {
     char *path;
 };
 
-/* A location as a path: plain, file:/path or file:///path. */
-static const char *path_of(const char *location)
+const char *floe_store_local_path(const char *location)
 {
     if (strncmp(location, "file://", 7) == 0) {
         return location + 7;
@@ -68,7 +67,7 @@ static int local_put(struct floe_store *s, const char *location, const void *dat
                      unsigned flags, char *err, size_t cap)
 {
     (void)s;
-    const char *path = path_of(location);
+    const char *path = floe_store_local_path(location);
     int rc = make_parent(path, err, cap);
     if (rc < 0) {
         return rc;
@@ -87,7 +86,7 @@ static int local_get(struct floe_store *s, const char *location, size_t max, cha
                      size_t *len, char *err, size_t cap)
 {
     (void)s;
-    const char *path = path_of(location);
+    const char *path = floe_store_local_path(location);
     int rc = floe_read_file(path, max, data, len);
     if (rc == -EFBIG) {
         floe__store_err(err, cap, "cannot read %s: larger than %zu bytes", path, max);
@@ -101,7 +100,7 @@ static int local_size(struct floe_store *s, const char *location, uint64_t *size
                       size_t cap)
 {
     (void)s;
-    const char *path = path_of(location);
+    const char *path = floe_store_local_path(location);
     struct stat st;
     if (stat(path, &st) < 0) {
         int rc = -errno;
@@ -178,7 +177,7 @@ static int local_list(struct floe_store *s, const char *prefix, floe_store_list_
                       void *arg, char *err, size_t cap)
 {
     (void)s;
-    const char *p = path_of(prefix);
+    const char *p = floe_store_local_path(prefix);
     size_t plen = strlen(p);
     if (plen == 0 || plen >= PATH_MAX) {
         floe__store_err(err, cap, "cannot list '%s': not a usable path", p);
@@ -216,7 +215,7 @@ static int local_delete(struct floe_store *s, const char *const *locations, size
     (void)s;
     int first = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *path = path_of(locations[i]);
+        const char *path = floe_store_local_path(locations[i]);
         if (unlink(path) == 0) {
             if (deleted) {
                 (*deleted)++;
@@ -232,7 +231,7 @@ static int local_delete(struct floe_store *s, const char *const *locations, size
 static int local_sync(struct floe_store *s, const char *location, char *err, size_t cap)
 {
     (void)s;
-    const char *path = path_of(location);
+    const char *path = floe_store_local_path(location);
     int dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc = 0;
     if (dirfd < 0 || syncfs(dirfd) < 0) {
@@ -248,7 +247,7 @@ static int local_sync(struct floe_store *s, const char *location, char *err, siz
 static int local_writer_open(struct floe_store *s, const char *location, unsigned flags,
                              struct floe_store_writer **out, char *err, size_t cap)
 {
-    const char *path = path_of(location);
+    const char *path = floe_store_local_path(location);
     struct local_writer *w = calloc(1, sizeof(*w));
     char *copy = strdup(path);
     if (!w || !copy) {

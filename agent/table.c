@@ -479,6 +479,52 @@ static int keep_file(struct floe_table_file *f, struct pq_writer *pw, uint32_t n
     return 0;
 }
 
+/* The directory of the data files of the partition tuple values (w's spec) into
+ * dir[0..cap): the table's data/ and the partition path. 0, or -EINVAL with the reason in
+ * err[0..errcap). */
+static int data_dir(const struct floe_table_writer *w, const struct ice_value *values, char *dir,
+                    size_t cap, char *err, size_t errcap)
+{
+    char ppath[2048] = "";
+    size_t plen = 0;
+    struct ice_partition_field fields[FLOE_PARTITION_FIELDS_MAX];
+    for (int k = 0; k < w->spec.nfields; k++) {
+        struct ice_type result;
+        fields[k].name = w->spec.fields[k].name;
+        floe_partition_transform(&w->spec.fields[k], &w->bound, &fields[k].transform, &result);
+    }
+    if (w->spec.nfields > 0 && ice_partition_path(fields, values, (size_t)w->spec.nfields, ppath,
+                                                  sizeof(ppath), &plen) < 0) {
+        return floe_errbuf_fail(err, errcap, -EINVAL, "partition path longer than %zu bytes",
+                                sizeof(ppath));
+    }
+    int dlen = snprintf(dir, cap, "%s/data%s%s", w->table->cat->table_dir, plen ? "/" : "", ppath);
+    if (dlen < 0 || (size_t)dlen >= cap) {
+        return floe_errbuf_fail(err, errcap, -EINVAL, "data directory path longer than %zu bytes",
+                                cap - 1);
+    }
+    /* A partition value is a directory name: the file system allows 255 bytes. */
+    for (const char *seg = ppath; plen && *seg;) {
+        const char *slash = strchr(seg, '/');
+        size_t seglen = slash ? (size_t)(slash - seg) : strlen(seg);
+        if (seglen > 255) {
+            return floe_errbuf_fail(err, errcap, -EINVAL,
+                                    "partition path segment longer than 255 bytes (%.60s...): a "
+                                    "partition value too long for a directory name",
+                                    seg);
+        }
+        seg += seglen + (slash != NULL);
+    }
+    return 0;
+}
+
+int floe_table_data_dir(const struct floe_table_writer *w, const struct ice_value *values,
+                        char *dir, size_t cap)
+{
+    char err[256];
+    return data_dir(w, values, dir, cap, err, sizeof(err));
+}
+
 /* Writes partition i of b to a new file numbered seq, with workspace ws; any encoding thread
  * may run it (it reads w and b, writes only *f and err). On success *has says whether a file
  * was written (not when every row of the partition was replaced) and *f holds it, path
@@ -490,40 +536,15 @@ static int write_file(const struct floe_table_writer *w, void *ws, const struct 
     struct floe_table *t = w->table;
     const struct ice_value *values;
     uint64_t rows;
-    char ppath[2048] = "", dir[4096], uuid[37];
-    size_t plen = 0;
+    char dir[4096], uuid[37];
     *has = false;
     floe_batch_partition(b, i, &values, &rows);
     if (rows == 0) {
         return 0; /* every row of it was replaced by a newer one */
     }
-    struct ice_partition_field fields[FLOE_PARTITION_FIELDS_MAX];
-    for (int k = 0; k < w->spec.nfields; k++) {
-        struct ice_type result;
-        fields[k].name = w->spec.fields[k].name;
-        floe_partition_transform(&w->spec.fields[k], &w->bound, &fields[k].transform, &result);
-    }
-    if (w->spec.nfields > 0 && ice_partition_path(fields, values, (size_t)w->spec.nfields, ppath,
-                                                  sizeof(ppath), &plen) < 0) {
-        return floe_errbuf_fail(err, cap, -EINVAL, "partition path longer than %zu bytes",
-                                sizeof(ppath));
-    }
-    int dlen = snprintf(dir, sizeof(dir), "%s/data%s%s", t->cat->table_dir, plen ? "/" : "", ppath);
-    if (dlen < 0 || (size_t)dlen >= sizeof(dir)) {
-        return floe_errbuf_fail(err, cap, -EINVAL, "data directory path longer than %zu bytes",
-                                sizeof(dir) - 1);
-    }
-    /* A partition value is a directory name: the file system allows 255 bytes. */
-    for (const char *seg = ppath; plen && *seg;) {
-        const char *slash = strchr(seg, '/');
-        size_t seglen = slash ? (size_t)(slash - seg) : strlen(seg);
-        if (seglen > 255) {
-            return floe_errbuf_fail(err, cap, -EINVAL,
-                                    "partition path segment longer than 255 bytes (%.60s...): a "
-                                    "partition value too long for a directory name",
-                                    seg);
-        }
-        seg += seglen + (slash != NULL);
+    int rc = data_dir(w, values, dir, sizeof(dir), err, cap);
+    if (rc < 0) {
+        return rc;
     }
     uuid_text(w->run_id, uuid);
     size_t path_cap = strlen(dir) + 80;
@@ -541,7 +562,7 @@ static int write_file(const struct floe_table_writer *w, void *ws, const struct 
     /* Local: created in place (O_EXCL) with its directories; S3: spooled, uploaded at close.
      * Not fsynced one by one: the commit syncs the file system once before it publishes. */
     struct floe_store_writer *out = NULL;
-    int rc = floe_store_writer_open(t->store, path, 0, &out, serr, sizeof(serr));
+    rc = floe_store_writer_open(t->store, path, 0, &out, serr, sizeof(serr));
     if (rc < 0) {
         floe_errbuf_fail(err, cap, -EINVAL, "%s", serr[0] ? serr : strerror(-rc));
         free(path);

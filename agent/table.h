@@ -162,6 +162,13 @@ int floe_table_writer_init_global_deletes(struct floe_table_writer *w, struct fl
 
 void floe_table_writer_free(struct floe_table_writer *w);
 
+/* floe_table_data_dir(w, values, dir, cap): the directory that floe_table_write_batch puts
+ * the data files of the partition tuple values (w's spec, as floe_batch_partition gives it)
+ * in, into dir[0..cap): a local path for a local warehouse, an s3:// location otherwise.
+ * Returns 0, or -EINVAL when the path cannot be made (the write says why). */
+int floe_table_data_dir(const struct floe_table_writer *w, const struct ice_value *values,
+                        char *dir, size_t cap);
+
 /* floe_table_write_batch(w, b, pending): writes each partition of b to its own Parquet file
  * and appends the files to pending. On failure files written by this call are removed and
  * pending is as before. */

@@ -62,8 +62,27 @@ static int feed(struct floe_table_writer *w, const char *path, struct floe_table
     if (fd >= 0) {
         close(fd);
     }
+    size_t before = pending->n;
     if (rc == 0 && !f.failed) {
         rc = floe_table_write_batch(w, f.batch, pending);
+    }
+    /* Each partition's file lies right in the directory floe_table_data_dir names for it (the
+     * pipeline makes those directories ahead of the commit). */
+    for (uint32_t i = 0; rc == 0 && i < floe_batch_partitions(f.batch); i++) {
+        const struct ice_value *values;
+        uint64_t rows;
+        char dir[4096];
+        floe_batch_partition(f.batch, i, &values, &rows);
+        const char *file = before + i < pending->n ? pending->files[before + i].df.path : "";
+        if (floe_table_data_dir(w, values, dir, sizeof(dir)) < 0) {
+            dir[0] = '\0';
+        }
+        size_t n = strlen(dir);
+        if (n == 0 || strncmp(file, dir, n) != 0 || file[n] != '/' || strchr(file + n + 1, '/')) {
+            fprintf(stderr, "partition %u: file %s is not in its data directory %s\n", i, file,
+                    dir);
+            rc = -1;
+        }
     }
     floe_batch_free(f.batch);
     return rc < 0 || f.failed ? -1 : 0;
