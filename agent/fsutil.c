@@ -19,37 +19,51 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Makes buf[0..n) (NUL-terminated there by the caller's copy), its missing parents first:
+ * from the deepest level up, so that a directory whose parent exists costs one mkdir. */
+static int mkdirs_at(char *buf, size_t n, unsigned mode)
+{
+    if (mkdir(buf, (mode_t)mode) == 0 || errno == EEXIST) {
+        return 0;
+    }
+    if (errno != ENOENT) {
+        return -errno;
+    }
+    char *slash = buf + n - 1;
+    while (slash > buf && *slash != '/') {
+        slash--;
+    }
+    if (slash == buf) {
+        return -ENOENT; /* no parent left to make */
+    }
+    *slash = '\0';
+    int rc = mkdirs_at(buf, (size_t)(slash - buf), mode);
+    *slash = '/';
+    if (rc < 0) {
+        return rc;
+    }
+    return mkdir(buf, (mode_t)mode) == 0 || errno == EEXIST ? 0 : -errno;
+}
+
 int floe_mkdirs(const char *path, unsigned mode)
 {
     size_t n = strlen(path);
-    char *buf;
-    int rc = 0;
     struct stat st;
     if (n == 0) {
         return -EINVAL;
     }
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        return 0; /* the common case: one call instead of one per level */
+        return 0; /* the common case: one call */
     }
-    buf = malloc(n + 1);
+    char *buf = malloc(n + 1);
     if (!buf) {
         return -ENOMEM;
     }
     memcpy(buf, path, n + 1);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char saved = *p;
-            *p = '\0';
-            if (mkdir(buf, (mode_t)mode) < 0 && errno != EEXIST) {
-                rc = -errno;
-                break;
-            }
-            *p = saved;
-            if (saved == '\0') {
-                break;
-            }
-        }
+    while (n > 1 && buf[n - 1] == '/') {
+        buf[--n] = '\0';
     }
+    int rc = mkdirs_at(buf, n, mode);
     free(buf);
     if (rc == 0) {
         if (stat(path, &st) < 0) {

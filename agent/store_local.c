@@ -23,11 +23,17 @@
 
 #define LIST_DEPTH_MAX 32 /* partition directories nest a few levels; links are not followed */
 
+/* A writer gathers small writes (the Parquet writer hands over a page at a time, and a
+ * partition's file is often a few KiB) into this many bytes before each write(2). */
+#define WRITE_BUFFER (64 * 1024)
+
 struct local_writer {
     struct floe_store_writer base;
     int fd;
     unsigned flags;
     char *path;
+    size_t used; /* bytes in buf not yet written */
+    uint8_t buf[WRITE_BUFFER];
 };
 
 const char *floe_store_local_path(const char *location)
@@ -276,10 +282,25 @@ static int local_writer_open(struct floe_store *s, const char *location, unsigne
     return 0;
 }
 
+static int local_writer_flush(struct local_writer *w)
+{
+    int rc = w->used ? floe_write_all(w->fd, w->buf, w->used) : 0;
+    w->used = 0;
+    return rc;
+}
+
 static int local_writer_write(struct floe_store_writer *base, const void *data, size_t len)
 {
     struct local_writer *w = (struct local_writer *)base;
-    return floe_write_all(w->fd, data, len);
+    if (w->used + len > sizeof(w->buf)) {
+        int rc = local_writer_flush(w);
+        if (rc < 0 || len >= sizeof(w->buf)) {
+            return rc < 0 ? rc : floe_write_all(w->fd, data, len);
+        }
+    }
+    memcpy(w->buf + w->used, data, len);
+    w->used += len;
+    return 0;
 }
 
 static void local_writer_free(struct local_writer *w, bool remove)
@@ -297,8 +318,8 @@ static void local_writer_free(struct local_writer *w, bool remove)
 static int local_writer_close(struct floe_store_writer *base, char *err, size_t cap)
 {
     struct local_writer *w = (struct local_writer *)base;
-    int rc = 0;
-    if ((w->flags & FLOE_STORE_SYNC) && fsync(w->fd) < 0) {
+    int rc = local_writer_flush(w);
+    if (rc == 0 && (w->flags & FLOE_STORE_SYNC) && fsync(w->fd) < 0) {
         rc = -errno;
     }
     if (close(w->fd) < 0 && rc == 0) {

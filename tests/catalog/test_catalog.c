@@ -175,6 +175,12 @@ static void test_fsutil(void)
     CHECK_INT(floe_read_file(path, 4, &data, &len), -EFBIG);
     CHECK_INT(floe_mkdirs(path, 0755), -ENOTDIR);
     CHECK_INT(floe_create_file_excl(path, "x", 1), -EEXIST);
+    snprintf(path, sizeof(path), "%s/a/file/sub/dir", root);
+    CHECK_INT(floe_mkdirs(path, 0755), -ENOTDIR); /* a parent is a file */
+    snprintf(path, sizeof(path), "%s/d/e/f/", root);
+    CHECK_INT(floe_mkdirs(path, 0755), 0); /* three levels missing, a trailing slash */
+    snprintf(path, sizeof(path), "%s/d/e/f/g", root);
+    CHECK_INT(floe_mkdirs(path, 0755), 0);
     snprintf(path, sizeof(path), "%s/a", root);
     CHECK_INT(floe_read_file(path, 100, &data, &len), -EINVAL); /* a directory */
     snprintf(path, sizeof(path), "%s/missing", root);
