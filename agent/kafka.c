@@ -3,9 +3,9 @@
  *
  * Every event of librdkafka reaches one queue: the consumer queue, to which the main queue is
  * forwarded (rd_kafka_poll_set_consumer) and where logs are sent (log.queue). The drain takes
- * events with rd_kafka_queue_poll(q, 0), which never waits. A fetch event is kept while its
- * message is being handed out, so a message the owner refuses (FLOE_KAFKA_HOLD) stays where
- * it was and nothing is read past it.
+ * events with rd_kafka_queue_poll(q, 0), which never waits. Fetch events are kept in a ring
+ * of FLOE_KAFKA_AHEAD while their messages wait to be handed out (kafka.h, "Looking ahead"),
+ * so a message the owner refuses (FLOE_KAFKA_HOLD) stays first, with those taken after it.
  */
 #include "kafka.h"
 
@@ -285,12 +285,11 @@ static struct floe_kafka_part *part_of(struct floe_kafka *k, int32_t id)
 
 /* Notes a message taken: the offset after it (what a nudge seeks to), and its bytes since the
  * partition last reached its end. */
-static void note_taken(struct floe_kafka *k, const rd_kafka_message_t *m)
+static void note_taken(struct floe_kafka *k, int32_t partition, int64_t offset, size_t n)
 {
-    struct floe_kafka_part *q = part_of(k, m->partition);
+    struct floe_kafka_part *q = part_of(k, partition);
     if (q) {
-        size_t n = m->len + m->key_len;
-        q->next = m->offset + 1;
+        q->next = offset + 1;
         q->at_end = false;
         q->since_end += n;
         k->since_end += n;
@@ -414,6 +413,59 @@ static void on_nudge(uv_timer_t *t)
     rd_kafka_topic_partition_list_destroy(parts);
 }
 
+/* Whether partition id is in parts (every partition when parts is NULL). */
+static bool listed(const rd_kafka_topic_partition_list_t *parts, int32_t id)
+{
+    for (int i = 0; parts && i < parts->cnt; i++) {
+        if (parts->elems[i].partition == id) {
+            return true;
+        }
+    }
+    return !parts;
+}
+
+/* Takes slots emptied by drop_taken off both ends of the ring (one in the middle is passed
+ * over when it comes first). */
+static void trim_holes(struct floe_kafka *k)
+{
+    while (k->ring_n > 0 && !k->ring[k->ring_head].ev) {
+        k->ring_head = (k->ring_head + 1) % FLOE_KAFKA_AHEAD;
+        k->ring_n--;
+    }
+    while (k->ring_n > 0 && !k->ring[(k->ring_head + k->ring_n - 1) % FLOE_KAFKA_AHEAD].ev) {
+        k->ring_n--;
+    }
+}
+
+/* Drops the messages taken ahead from the partitions of parts (all with NULL) and an
+ * end-of-partition event of one of them waiting behind the ring: those partitions restart
+ * elsewhere. The others keep their slots, as the owner's ahead() was told them. */
+static void drop_taken(struct floe_kafka *k, const rd_kafka_topic_partition_list_t *parts)
+{
+    for (unsigned i = 0; i < k->ring_n; i++) {
+        struct floe_kafka_slot *s = &k->ring[(k->ring_head + i) % FLOE_KAFKA_AHEAD];
+        if (s->ev && listed(parts, s->msg->partition)) {
+            rd_kafka_event_destroy(s->ev);
+            *s = (struct floe_kafka_slot){NULL, NULL};
+        }
+    }
+    trim_holes(k);
+    if (k->ring_n == 0) {
+        k->ring_head = 0;
+    }
+    if (k->barrier && rd_kafka_event_type(k->barrier) == RD_KAFKA_EVENT_ERROR &&
+        rd_kafka_event_error(k->barrier) == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        rd_kafka_topic_partition_t *tp = rd_kafka_event_topic_partition(k->barrier);
+        if (!tp || listed(parts, tp->partition)) {
+            rd_kafka_event_destroy(k->barrier);
+            k->barrier = NULL;
+        }
+        if (tp) {
+            rd_kafka_topic_partition_destroy(tp);
+        }
+    }
+}
+
 /* Takes events from the queue into the ring (kafka.h, "Looking ahead") until it is full, an
  * event other than a fetch is taken (it waits as the barrier) or the queue is empty; the
  * owner sees each message as it comes in. */
@@ -448,7 +500,7 @@ static void ring_next(struct floe_kafka *k)
     struct floe_kafka_slot *s = &k->ring[k->ring_head];
     s->msg = rd_kafka_event_message_next(s->ev);
     if (s->msg) {
-        if (!s->msg->err && k->state != FLOE_KAFKA_CLOSING && k->h.ahead) {
+        if (!s->msg->err && k->state != FLOE_KAFKA_CLOSING && draining(k) && k->h.ahead) {
             k->h.ahead(k->ctx, s->msg, k->ring_head, 0);
         }
         return;
@@ -457,6 +509,7 @@ static void ring_next(struct floe_kafka *k)
     *s = (struct floe_kafka_slot){NULL, NULL};
     k->ring_head = (k->ring_head + 1) % FLOE_KAFKA_AHEAD;
     k->ring_n--;
+    trim_holes(k);
 }
 
 static void drain(struct floe_kafka *k)
@@ -498,10 +551,14 @@ static void drain(struct floe_kafka *k)
             if (k->ring_n > FLOE_KAFKA_AHEAD / 2 && k->h.ahead) {
                 unsigned mid = (k->ring_head + FLOE_KAFKA_AHEAD / 2) % FLOE_KAFKA_AHEAD;
                 const rd_kafka_message_t *n = k->ring[mid].msg;
-                if (!n->err) {
+                if (n && !n->err) {
                     k->h.ahead(k->ctx, n, mid, 1);
                 }
             }
+            /* Read before the call: the owner may drop the ring meanwhile (a close). */
+            int32_t partition = m->partition;
+            int64_t offset = m->offset;
+            size_t bytes = m->len + m->key_len;
             enum floe_kafka_verdict v = k->h.message(k->ctx, m, k->ring_head);
             if (v == FLOE_KAFKA_HOLD) {
                 idle_stop(k);
@@ -509,8 +566,10 @@ static void drain(struct floe_kafka *k)
             }
             k->messages++;
             k->taken_msgs++;
-            k->taken_bytes += m->len + m->key_len;
-            note_taken(k, m);
+            k->taken_bytes += bytes;
+            if (k->state != FLOE_KAFKA_CLOSING && k->state != FLOE_KAFKA_CLOSED) {
+                note_taken(k, partition, offset, bytes);
+            }
         }
         if (k->ring_n > 0 && k->ring[k->ring_head].msg == m) {
             ring_next(k); /* (unless the owner dropped the ring meanwhile) */
@@ -595,6 +654,7 @@ int floe_kafka_assign(struct floe_kafka *k, const rd_kafka_topic_partition_list_
     }
     if (!k->cooperative) {
         forget_taken(k, NULL, false); /* the assignment is replaced */
+        drop_taken(k, NULL);
     }
     if (parts) {
         forget_taken(k, parts, true);
@@ -621,6 +681,7 @@ int floe_kafka_restart(struct floe_kafka *k, rd_kafka_topic_partition_list_t *pa
      * fetched before are dropped by librdkafka); what was taken from them is forgotten, so
      * that no refill nudge seeks them forward again. */
     forget_taken(k, parts, true);
+    drop_taken(k, parts);
     rd_kafka_error_t *e = rd_kafka_seek_partitions(k->rk, parts, 0);
     if (e) {
         FLOE_ERROR("kafka", "cannot seek\terror=\"%s\"", rd_kafka_error_string(e));
@@ -710,12 +771,7 @@ void floe_kafka_resume(struct floe_kafka *k)
 
 void floe_kafka_drop_held(struct floe_kafka *k)
 {
-    for (; k->ring_n > 0; k->ring_n--) {
-        rd_kafka_event_destroy(k->ring[k->ring_head].ev);
-        k->ring[k->ring_head] = (struct floe_kafka_slot){NULL, NULL};
-        k->ring_head = (k->ring_head + 1) % FLOE_KAFKA_AHEAD;
-    }
-    k->ring_head = 0;
+    drop_taken(k, NULL);
 }
 
 void floe_kafka_commit(struct floe_kafka *k, const rd_kafka_topic_partition_list_t *offsets)

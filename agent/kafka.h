@@ -18,7 +18,9 @@
  *
  * The owner can stop draining (floe_kafka_pause(): the assignment's fetchers pause as well)
  * and resume later; a message handed to it can be refused (FLOE_KAFKA_HOLD) and is handed
- * again first after the next resume.
+ * again first after the next resume. Offsets are never stored or committed by librdkafka on
+ * its own: the table holds them; floe_kafka_commit() reports them to the group afterwards,
+ * asynchronously, for lag tools.
  *
  * Looking ahead: the drain takes up to FLOE_KAFKA_AHEAD messages from the queue before it
  * hands the first of them, and shows each one to the owner as it is taken (ahead), so that
@@ -26,9 +28,10 @@
  * while the messages before it are handed. A record's dedup entry and the row it replaces lie
  * anywhere in memory, and fetching them one record at a time was a large part of each
  * record's cost. Events other than messages (rebalances, errors, end-of-partition) stop the
- * look-ahead and are taken up in order, once the messages before them have been handed. Offsets are never stored or committed by librdkafka on
- * its own: the table holds them; floe_kafka_commit() reports them to the group afterwards,
- * asynchronously, for lag tools.
+ * look-ahead and are taken up in order, once the messages before them have been handed.
+ * Messages taken ahead are past librdkafka's position: a restart (floe_kafka_restart, or
+ * floe_kafka_assign outside a rebalance) drops those of its partitions, and
+ * floe_kafka_drop_held drops them all.
  *
  * Memory: librdkafka's buffers are capped by the defaults below (overridable with
  * rdkafka.<name>): queued.max.messages.kbytes 16384 (the pre-fetch queue), fetch.max.bytes
@@ -218,8 +221,10 @@ void floe_kafka_pause(struct floe_kafka *k);
 void floe_kafka_hold(struct floe_kafka *k);
 void floe_kafka_resume(struct floe_kafka *k);
 
-/* floe_kafka_drop_held(k): forgets a held message (after the owner restarted the
- * assignment at other offsets). */
+/* floe_kafka_drop_held(k): forgets the held message and every message taken ahead, and an
+ * end-of-partition event waiting behind them: for an owner about to restart every assigned
+ * partition at other offsets (they are past librdkafka's position, so they are not fetched
+ * again otherwise). */
 void floe_kafka_drop_held(struct floe_kafka *k);
 
 /* floe_kafka_commit(k, offsets): commits offsets (borrowed: next offsets to read) to the

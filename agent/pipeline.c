@@ -867,8 +867,9 @@ static void dirs_start(struct floe_pipeline *p)
 static void dirs_note(struct floe_pipeline *p)
 {
     uint32_t n = floe_batch_partitions(p->up.data);
-    if (n == p->dirs.seen || !floe_store_is_local(p->table.store)) {
-        return;
+    if (n == p->dirs.seen || p->up.data_w.spec.nfields == 0 ||
+        !floe_store_is_local(p->table.store)) {
+        return; /* nothing new, or no partition directories */
     }
     if (n < p->dirs.seen) {
         p->dirs.seen = 0; /* a new batch */

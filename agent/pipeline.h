@@ -128,7 +128,7 @@ struct floe_pipeline {
     uv_work_t work; /* the one job slot: a commit or a table job */
     /* Directories of a local warehouse's new partitions, made on a worker of their own while
      * the batch fills (pipeline.c, "Partition directories"): those of the batch's first
-     * dirs_seen partitions have been queued; pending (owned) wait for the next job. */
+     * seen partitions have been queued; pending (owned) wait for the next job. */
     struct {
         uv_work_t work;
         bool active;          /* the job runs: it owns paths */

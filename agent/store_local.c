@@ -254,7 +254,7 @@ static int local_writer_open(struct floe_store *s, const char *location, unsigne
                              struct floe_store_writer **out, char *err, size_t cap)
 {
     const char *path = floe_store_local_path(location);
-    struct local_writer *w = calloc(1, sizeof(*w));
+    struct local_writer *w = malloc(sizeof(*w)); /* the buffer is left as it comes */
     char *copy = strdup(path);
     if (!w || !copy) {
         free(w);
@@ -275,9 +275,10 @@ static int local_writer_open(struct floe_store *s, const char *location, unsigne
         free(copy);
         return rc;
     }
-    w->base.store = s;
+    w->base = (struct floe_store_writer){.store = s};
     w->flags = flags;
     w->path = copy;
+    w->used = 0;
     *out = &w->base;
     return 0;
 }

@@ -522,7 +522,7 @@ int floe_table_data_dir(const struct floe_table_writer *w, const struct ice_valu
                         char *dir, size_t cap)
 {
     char err[256];
-    return data_dir(w, values, dir, cap, err, sizeof(err));
+    return cap == 0 ? -EINVAL : data_dir(w, values, dir, cap, err, sizeof(err));
 }
 
 /* Writes partition i of b to a new file numbered seq, with workspace ws; any encoding thread

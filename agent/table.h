@@ -164,8 +164,9 @@ void floe_table_writer_free(struct floe_table_writer *w);
 
 /* floe_table_data_dir(w, values, dir, cap): the directory that floe_table_write_batch puts
  * the data files of the partition tuple values (w's spec, as floe_batch_partition gives it)
- * in, into dir[0..cap): a local path for a local warehouse, an s3:// location otherwise.
- * Returns 0, or -EINVAL when the path cannot be made (the write says why). */
+ * in, into dir[0..cap), as a location under the table's (a path or file: location for a
+ * local warehouse: floe_store_local_path; an s3:// location otherwise). Returns 0, or
+ * -EINVAL when it does not fit or cannot be made (the write says why). */
 int floe_table_data_dir(const struct floe_table_writer *w, const struct ice_value *values,
                         char *dir, size_t cap);
 

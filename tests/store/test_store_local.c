@@ -258,6 +258,34 @@ static void test_writer(struct floe_store *s)
     floe_store_writer_abort(NULL);
     CHECK(access(dropped, F_OK) != 0);
     CHECK_INT(entries(at("w/data/x=1")), 1);
+    /* Writes of every size around the writer's 64 KiB buffer come out whole and in order. */
+    static const size_t sizes[] = {1, 65535, 1, 65536, 7, 200000, 3, 65529, 65536, 13};
+    size_t total = 0, n = sizeof(sizes) / sizeof(sizes[0]);
+    for (size_t i = 0; i < n; i++) {
+        total += sizes[i];
+    }
+    uint8_t *want = malloc(total), *chunk = want;
+    const char *big = at("w/data/x=2/big.parquet");
+    CHECK_INT(floe_store_writer_open(s, big, 0, &w, err, sizeof(err)), 0);
+    for (size_t i = 0, at_byte = 0; want && w && i < n; i++) {
+        for (size_t b = 0; b < sizes[i]; b++) {
+            chunk[b] = (uint8_t)((at_byte + b) * 131 + i);
+        }
+        CHECK_INT(floe_store_writer_write(w, chunk, sizes[i]), 0);
+        chunk += sizes[i];
+        at_byte += sizes[i];
+    }
+    CHECK_INT(floe_store_writer_close(w, err, sizeof(err)), 0);
+    FILE *f = fopen(big, "rb");
+    uint8_t *got = malloc(total + 1);
+    size_t len = f && got ? fread(got, 1, total + 1, f) : 0;
+    CHECK_INT(len, total);
+    CHECK(want && got && memcmp(want, got, total) == 0);
+    if (f) {
+        fclose(f);
+    }
+    free(want);
+    free(got);
 }
 
 int main(void)

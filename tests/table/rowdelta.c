@@ -68,12 +68,16 @@ static int feed(struct floe_table_writer *w, const char *path, struct floe_table
     }
     /* Each partition's file lies right in the directory floe_table_data_dir names for it (the
      * pipeline makes those directories ahead of the commit). */
+    size_t k = before; /* files come in partition order, none for a partition left empty */
     for (uint32_t i = 0; rc == 0 && i < floe_batch_partitions(f.batch); i++) {
         const struct ice_value *values;
         uint64_t rows;
         char dir[4096];
         floe_batch_partition(f.batch, i, &values, &rows);
-        const char *file = before + i < pending->n ? pending->files[before + i].df.path : "";
+        if (rows == 0) {
+            continue;
+        }
+        const char *file = k < pending->n ? pending->files[k++].df.path : "";
         if (floe_table_data_dir(w, values, dir, sizeof(dir)) < 0) {
             dir[0] = '\0';
         }
