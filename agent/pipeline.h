@@ -131,7 +131,7 @@ struct floe_pipeline {
      * seen partitions have been queued; pending (owned) wait for the next job. */
     struct {
         uv_work_t work;
-        bool active;          /* the job runs: it owns paths */
+        bool active; /* the job runs: it owns paths */
         char **paths, **pending;
         size_t n, npending, cap_pending;
         uint32_t seen;

@@ -19,8 +19,8 @@
 #define TOPIC "ring"
 #define PARTITIONS 4
 #define PER_PARTITION 3000
-#define HOLD_EVERY 97       /* every this many messages, the first handing is refused */
-#define RESTART_AT 5000     /* after this many messages, drop and restart everything */
+#define HOLD_EVERY 97   /* every this many messages, the first handing is refused */
+#define RESTART_AT 5000 /* after this many messages, drop and restart everything */
 
 struct ring_test {
     uv_loop_t loop;
@@ -28,7 +28,7 @@ struct ring_test {
     uv_timer_t resume, finish, watchdog;
     int64_t next[PARTITIONS]; /* the offset expected next from each partition */
     const rd_kafka_message_t *slot_msg[FLOE_KAFKA_AHEAD];
-    int busy, max_busy;       /* slots given and not yet taken; the most at once */
+    int busy, max_busy; /* slots given and not yet taken; the most at once */
     long taken, holds, aheads, wrong_slot, out_of_order, restarts;
     const rd_kafka_message_t *held; /* refused once already */
     bool done, closed;
@@ -107,9 +107,8 @@ static enum floe_kafka_verdict on_message(void *ctx, const rd_kafka_message_t *m
         r->out_of_order++;
         fprintf(stderr, "partition %d: offset %lld, expected %lld\n", (int)m->partition,
                 (long long)m->offset,
-                (long long)(m->partition >= 0 && m->partition < PARTITIONS
-                                ? r->next[m->partition]
-                                : -1));
+                (long long)(m->partition >= 0 && m->partition < PARTITIONS ? r->next[m->partition]
+                                                                           : -1));
     }
     if ((r->taken + 1) % HOLD_EVERY == 0 && r->held != m) {
         r->held = m;
@@ -206,11 +205,12 @@ int main(void)
         return 1;
     }
     CHECK_INT(produce(floe_mockkafka_bootstrap(&mock)), 0);
-    snprintf(text, sizeof(text),
-             "[kafka]\nbrokers = %s\ntopic = " TOPIC "\ngroup = ring-test\n"
-             "rdkafka.queued.max.messages.kbytes = 64\n"
-             "[table]\nwarehouse = /nonexistent\nschema = p int, i int required\nkey = i\nversion =\n",
-             floe_mockkafka_bootstrap(&mock));
+    snprintf(
+        text, sizeof(text),
+        "[kafka]\nbrokers = %s\ntopic = " TOPIC "\ngroup = ring-test\n"
+        "rdkafka.queued.max.messages.kbytes = 64\n"
+        "[table]\nwarehouse = /nonexistent\nschema = p int, i int required\nkey = i\nversion =\n",
+        floe_mockkafka_bootstrap(&mock));
     struct floe_cfg_errors errs = {0};
     struct floe_config *cfg = floe_config_parse("ring.conf", text, &errs);
     CHECK(cfg != NULL);
