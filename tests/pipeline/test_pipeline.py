@@ -162,8 +162,20 @@ def expected(bootstrap, logs, no_age=()):
             ok = e["valid"] or (log in no_age and e["invalid"] == "age_range")
             valid[(e["partition"], e["offset"])] = ok
     msgs = consume(bootstrap, TOPIC)
-    check(len(msgs) == len(valid), "kcat reads back every logged record",
-          f"{len(msgs)} read, {len(valid)} logged")
+    # A produce request retried across a broker outage can be stored twice by the mock (it has
+    # no idempotence): the copy the producer did not log is the same record at a later offset
+    # of the same partition, valid as the logged one is, and an equal version for floe.
+    logged = {(m["partition"], m["payload"]): valid[(m["partition"], m["offset"])]
+              for m in msgs if (m["partition"], m["offset"]) in valid}
+    dups = 0
+    for m in msgs:
+        pos = (m["partition"], m["offset"])
+        if pos not in valid and (m["partition"], m["payload"]) in logged:
+            valid[pos] = logged[(m["partition"], m["payload"])]
+            dups += 1
+    check({(m["partition"], m["offset"]) for m in msgs} == set(valid),
+          "kcat reads back every logged record, and besides only broker-side copies of them",
+          f"{len(msgs)} read, {len(valid) - dups} logged, {dups} copies")
     return latest_rows(msgs, valid)
 
 
