@@ -70,9 +70,22 @@ def payload_problem(e, payload):
     return f"unknown invalid kind {kind}"
 
 
-def check_run(label, out, log, msgs, count, keys):
-    """The checks both runs share; returns the parsed summary."""
+def check_run(label, out, log, msgs, count, keys, copies_ok=False):
+    """The checks both runs share; returns the parsed summary. With copies_ok (a broker outage
+    during the run), a message that is not in the log but repeats a logged one of the same
+    partition (key and payload) is left out: a produce request retried across the outage
+    that the mock, which has no idempotence, stored twice."""
     s = summary(out)
+    stored = msgs  # copies included: the partitions' offsets have no gaps
+    if copies_ok:
+        logged_pos = {(e["partition"], e["offset"]) for e in log}
+        known = {(m["partition"], m["key"], m["payload"]) for m in msgs
+                 if (m["partition"], m["offset"]) in logged_pos}
+        kept = [m for m in msgs if (m["partition"], m["offset"]) in logged_pos
+                or (m["partition"], m["key"], m["payload"]) not in known]
+        if len(kept) != len(msgs):
+            print(f"{label}: {len(msgs) - len(kept)} records stored twice by the mock")
+        msgs = kept
     check(s.get("produced") == count and s.get("delivered") == count and s.get("failed") == 0,
           f"{label}: summary says {count} produced and delivered", out)
     check(len(log) == count, f"{label}: one log line per record", str(len(log)))
@@ -97,8 +110,8 @@ def check_run(label, out, log, msgs, count, keys):
             problems.append(f"{m['partition']}/{m['offset']} {why}: {m['payload'][:120]}")
     check(not problems, f"{label}: every payload matches its log line",
           f"{len(problems)} problems, first: {problems[:3]}")
-    for p in {m["partition"] for m in msgs}:
-        offs = sorted(m["offset"] for m in msgs if m["partition"] == p)
+    for p in {m["partition"] for m in stored}:
+        offs = sorted(m["offset"] for m in stored if m["partition"] == p)
         check(offs == list(range(len(offs))), f"{label}: partition {p} offsets have no gaps")
 
     # Replay the log in generation order against a table kept here.
@@ -223,7 +236,7 @@ def main():
         check("broker error" in err, "run 2: the outage was seen by the producer", err)
         log = read_log(log2)
         msgs = consume(mk.bootstrap, "users")
-        check_run("run 2", out, log, msgs, 20000, 2000)
+        check_run("run 2", out, log, msgs, 20000, 2000, copies_ok=True)
         # Deliveries of the stalled partitions fell behind: some record of partition 0 or 3 was
         # delivered after records generated at least 0.5 s (2,500 records) later.
         lag, top = 0, -1
