@@ -466,6 +466,15 @@ static void drop_taken(struct floe_kafka *k, const rd_kafka_topic_partition_list
     }
 }
 
+/* Shows the owner message m of slot ahead of its turn (kafka.h, "Looking ahead"), unless it is
+ * an error or the drain is stopped or closing. */
+static void show_ahead(struct floe_kafka *k, const rd_kafka_message_t *m, unsigned slot, int step)
+{
+    if (m && !m->err && k->state == FLOE_KAFKA_RUNNING && !k->paused && k->h.ahead) {
+        k->h.ahead(k->ctx, m, slot, step);
+    }
+}
+
 /* Takes events from the queue into the ring (kafka.h, "Looking ahead") until it is full, an
  * event other than a fetch is taken (it waits as the barrier) or the queue is empty; the
  * owner sees each message as it comes in. */
@@ -487,9 +496,7 @@ static void fill(struct floe_kafka *k)
         }
         unsigned slot = (k->ring_head + k->ring_n++) % FLOE_KAFKA_AHEAD;
         k->ring[slot] = (struct floe_kafka_slot){ev, m};
-        if (!m->err && k->state != FLOE_KAFKA_CLOSING && k->h.ahead) {
-            k->h.ahead(k->ctx, m, slot, 0);
-        }
+        show_ahead(k, m, slot, 0);
     }
 }
 
@@ -500,9 +507,7 @@ static void ring_next(struct floe_kafka *k)
     struct floe_kafka_slot *s = &k->ring[k->ring_head];
     s->msg = rd_kafka_event_message_next(s->ev);
     if (s->msg) {
-        if (!s->msg->err && k->state != FLOE_KAFKA_CLOSING && draining(k) && k->h.ahead) {
-            k->h.ahead(k->ctx, s->msg, k->ring_head, 0);
-        }
+        show_ahead(k, s->msg, k->ring_head, 0);
         return;
     }
     rd_kafka_event_destroy(s->ev);
@@ -548,12 +553,9 @@ static void drain(struct floe_kafka *k)
                 report(k, m->err, false, rd_kafka_message_errstr(m));
             }
         } else if (k->state != FLOE_KAFKA_CLOSING) {
-            if (k->ring_n > FLOE_KAFKA_AHEAD / 2 && k->h.ahead) {
+            if (k->ring_n > FLOE_KAFKA_AHEAD / 2) {
                 unsigned mid = (k->ring_head + FLOE_KAFKA_AHEAD / 2) % FLOE_KAFKA_AHEAD;
-                const rd_kafka_message_t *n = k->ring[mid].msg;
-                if (n && !n->err) {
-                    k->h.ahead(k->ctx, n, mid, 1);
-                }
+                show_ahead(k, k->ring[mid].msg, mid, 1); /* (none in a dropped slot) */
             }
             /* Read before the call: the owner may drop the ring meanwhile (a close). */
             int32_t partition = m->partition;

@@ -382,8 +382,7 @@ static void restart_at_table(struct floe_pipeline *p)
                                                                   : RD_KAFKA_OFFSET_BEGINNING);
     }
     cJSON_Delete(map);
-    floe_kafka_drop_held(&p->kafka);
-    p->held = false;
+    p->held = false; /* the restart drops it, with whatever was taken ahead */
     floe_kafka_restart(&p->kafka, list);
     rd_kafka_topic_partition_list_destroy(list);
     p->dirty = 0;
@@ -900,26 +899,29 @@ static void dirs_note(struct floe_pipeline *p)
     dirs_start(p);
 }
 
+/* Decodes m (a value of at most MAX_RECORD bytes) into slot a under the current decoder. */
+static void decode_ahead(struct floe_pipeline *p, struct floe_pipeline_ahead *a,
+                         const rd_kafka_message_t *m)
+{
+    a->rc = floe_decode(&p->dec, m->payload, m->len, &a->row);
+    a->dec_gen = p->dec_gen;
+}
+
 /* A message taken from the queue, before its turn (kafka.h, "Looking ahead"): decoded, and
  * the memory its add will touch asked for. The consumer is not held, so no job owns p->up. */
 static void on_ahead(void *ctx, const rd_kafka_message_t *m, unsigned slot, int step)
 {
     struct floe_pipeline *p = ctx;
     struct floe_pipeline_ahead *a = &p->ahead[slot];
-    if (step > 0) {
-        if (a->dec_gen == p->dec_gen && a->rc == 0) {
-            floe_upsert_prefetch(&p->up, &a->row, step);
+    if (step == 0) {
+        a->dec_gen = 0;
+        if (!m->payload || m->len > MAX_RECORD) {
+            return; /* rejected in its turn */
         }
-        return;
+        decode_ahead(p, a, m);
     }
-    a->dec_gen = 0;
-    if (!m->payload || m->len > MAX_RECORD) {
-        return; /* rejected in its turn */
-    }
-    a->rc = floe_decode(&p->dec, m->payload, m->len, &a->row);
-    a->dec_gen = p->dec_gen;
-    if (a->rc == 0) {
-        floe_upsert_prefetch(&p->up, &a->row, 0);
+    if (a->dec_gen == p->dec_gen && a->rc == 0) {
+        floe_upsert_prefetch(&p->up, &a->row, step);
     }
 }
 
@@ -941,8 +943,7 @@ static enum floe_kafka_verdict on_message(void *ctx, const rd_kafka_message_t *m
         rc = FLOE_RECORD_REJECTED;
     } else {
         if (a->dec_gen != p->dec_gen) {
-            a->rc = floe_decode(&p->dec, m->payload, m->len, &a->row);
-            a->dec_gen = p->dec_gen;
+            decode_ahead(p, a, m); /* not decoded yet, or a reload rebuilt the decoder */
         }
         if (a->rc < 0) {
             snprintf(why, sizeof(why), "%s", a->row.reason);
