@@ -693,6 +693,37 @@ int floe_kafka_restart(struct floe_kafka *k, rd_kafka_topic_partition_list_t *pa
     return 0;
 }
 
+int floe_kafka_resolve_starts(struct floe_kafka *k, rd_kafka_topic_partition_list_t *parts,
+                              int timeout_ms)
+{
+    rd_kafka_topic_partition_list_t *ask = rd_kafka_topic_partition_list_new(parts->cnt + 1);
+    for (int i = 0; i < parts->cnt; i++) {
+        int64_t at = parts->elems[i].offset;
+        if (at == RD_KAFKA_OFFSET_BEGINNING || at == RD_KAFKA_OFFSET_END) {
+            /* ListOffsets reads -2 and -1 as "the log start" and "the end" (KIP-79). */
+            rd_kafka_topic_partition_list_add(ask, parts->elems[i].topic,
+                                              parts->elems[i].partition)->offset = at;
+        }
+    }
+    int rc = 0;
+    if (ask->cnt > 0) {
+        rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(k->rk, ask, timeout_ms);
+        rc = err ? -EIO : 0;
+        for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < ask->cnt; i++) {
+            const rd_kafka_topic_partition_t *a = &ask->elems[i];
+            rd_kafka_topic_partition_t *tp =
+                rd_kafka_topic_partition_list_find(parts, a->topic, a->partition);
+            if (a->err || a->offset < 0 || !tp) {
+                rc = -EIO; /* this one stays logical */
+            } else {
+                tp->offset = a->offset;
+            }
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(ask);
+    return rc;
+}
+
 void floe_kafka_revoke_done(struct floe_kafka *k)
 {
     if (k->state != FLOE_KAFKA_REVOKING) {

@@ -227,6 +227,18 @@ void floe_kafka_resume(struct floe_kafka *k);
  * again otherwise). */
 void floe_kafka_drop_held(struct floe_kafka *k);
 
+/* floe_kafka_resolve_starts(k, parts, timeout_ms): replaces each RD_KAFKA_OFFSET_BEGINNING or
+ * RD_KAFKA_OFFSET_END offset in parts (the caller's; other offsets are left alone) by the offset
+ * the partition's leader gives for it now (one ListOffsets request per leader). Blocks up to
+ * timeout_ms: call it off the loop, while the owner does not close k. Why: a partition assigned
+ * at a logical offset has librdkafka look that offset up itself, and when the partition's leader
+ * is not known yet at that instant (right after a group join) librdkafka waits a fixed 500 ms
+ * before asking, and the answer can then wait behind a fetch that the broker holds for
+ * fetch.wait.max.ms — a pause of up to a second at a first start. Returns 0, or -EIO if any
+ * could not be resolved (those stay logical: librdkafka resolves them on assignment). */
+int floe_kafka_resolve_starts(struct floe_kafka *k, rd_kafka_topic_partition_list_t *parts,
+                              int timeout_ms);
+
 /* floe_kafka_commit(k, offsets): commits offsets (borrowed: next offsets to read) to the
  * group, asynchronously; a failure is logged at debug level only (the table holds the truth).
  */

@@ -29,6 +29,7 @@
 #define MAX_RECORD (1u << 20)
 #define RETRY_MAX_MS 30000
 #define OFFSETS_VALUE_CAP (64 * 1024) /* about 2,000 partitions in one map */
+#define START_RESOLVE_MS 5000         /* resolve_starts' wait for the leaders' answers */
 
 static void advance(struct floe_pipeline *p);
 static bool start_flush(struct floe_pipeline *p);
@@ -86,8 +87,9 @@ static struct floe_pipeline_part *part_find(struct floe_pipeline *p, int32_t id,
     return q;
 }
 
-/* The table's offsets map (newest ancestor carrying it), parsed; NULL when there is none. */
-static cJSON *table_offsets(const struct floe_meta *meta, const char *key)
+/* The table's offsets map (newest ancestor carrying it), parsed; NULL when there is none (a
+ * map that is not a JSON object is logged, unless quiet). */
+static cJSON *table_offsets(const struct floe_meta *meta, const char *key, bool quiet)
 {
     if (!meta) {
         return NULL;
@@ -98,8 +100,10 @@ static cJSON *table_offsets(const struct floe_meta *meta, const char *key)
     }
     cJSON *j = cJSON_Parse(v);
     if (!j || !cJSON_IsObject(j)) {
-        FLOE_WARN(MODULE, "offsets in the table's summary are not a JSON object; ignored\tkey=%s",
-                  key);
+        if (!quiet) {
+            FLOE_WARN(MODULE,
+                      "offsets in the table's summary are not a JSON object; ignored\tkey=%s", key);
+        }
         cJSON_Delete(j);
         return NULL;
     }
@@ -135,7 +139,7 @@ static int cmp_entry(const void *a, const void *b)
 static int check_offsets(void *ctx, const struct floe_meta *meta)
 {
     struct floe_pipeline *p = ctx;
-    cJSON *map = table_offsets(meta, p->offsets_key);
+    cJSON *map = table_offsets(meta, p->offsets_key, false);
     int n = 0, cap = p->job.n + (map ? cJSON_GetArraySize(map) : 0);
     struct map_entry *e = calloc((size_t)cap + 1, sizeof(*e));
     int rc = 0;
@@ -291,6 +295,33 @@ static void close_upsert(struct floe_pipeline *p)
 
 /* ---- Table jobs (run on a worker: touch only p->load, p->table and p->up) ---- */
 
+/* kafka.start as a librdkafka offset. */
+static int64_t logical_start(const struct floe_config *cfg)
+{
+    return strcmp(cfg->kafka.start, "latest") == 0 ? RD_KAFKA_OFFSET_END
+                                                   : RD_KAFKA_OFFSET_BEGINNING;
+}
+
+/* The ASSIGN job's second step: the partitions of p->load.starts that the table has no offset
+ * for are to start at kafka.start; their leaders are asked for that offset now
+ * (floe_kafka_resolve_starts says why), the others are marked RD_KAFKA_OFFSET_INVALID. */
+static void resolve_starts(struct floe_pipeline *p)
+{
+    rd_kafka_topic_partition_list_t *l = p->load.starts;
+    if (!l) {
+        return;
+    }
+    cJSON *map = table_offsets(p->table.meta, p->offsets_key, true); /* apply_assignment warns */
+    bool any = false;
+    for (int i = 0; i < l->cnt; i++) {
+        bool known = map_get(map, l->elems[i].partition) >= 0;
+        l->elems[i].offset = known ? RD_KAFKA_OFFSET_INVALID : p->load.start;
+        any = any || !known;
+    }
+    cJSON_Delete(map);
+    p->load.resolved = any ? floe_kafka_resolve_starts(&p->kafka, l, START_RESOLVE_MS) : 0;
+}
+
 static void load_work(uv_work_t *req)
 {
     struct floe_pipeline *p = req->data;
@@ -304,6 +335,7 @@ static void load_work(uv_work_t *req)
              * seen. */
             floe_upsert_sync(&p->up);
         }
+        resolve_starts(p);
         break;
     case FLOE_PIPELINE_LOAD_REBUILD:
     case FLOE_PIPELINE_LOAD_RESTART:
@@ -330,6 +362,14 @@ static int start_load(struct floe_pipeline *p, enum floe_pipeline_load kind)
     p->load.rc = 0;
     p->load.reopened = false;
     p->load.err[0] = '\0';
+    if (kind == FLOE_PIPELINE_LOAD_ASSIGN && p->assignment && p->kafka_open) {
+        /* Its copy for resolve_starts; NULL (out of memory) leaves kafka.start logical. */
+        if (p->load.starts) {
+            rd_kafka_topic_partition_list_destroy(p->load.starts);
+        }
+        p->load.starts = rd_kafka_topic_partition_list_copy(p->assignment);
+        p->load.start = logical_start(p->cfg);
+    }
     if (kind != FLOE_PIPELINE_LOAD_ASSIGN) {
         floe_config_free(p->load.cfg);
         p->load.cfg = floe_config_copy_for_jobs(p->cfg);
@@ -360,6 +400,10 @@ fail:
         floe_table_close(&p->load.fresh);
         p->load.reopen = false;
     }
+    if (p->load.starts) {
+        rd_kafka_topic_partition_list_destroy(p->load.starts);
+        p->load.starts = NULL;
+    }
     return rc;
 }
 
@@ -367,7 +411,7 @@ fail:
  * RESTART job has loaded the table again). */
 static void restart_at_table(struct floe_pipeline *p)
 {
-    cJSON *map = table_offsets(p->table.meta, p->offsets_key);
+    cJSON *map = table_offsets(p->table.meta, p->offsets_key, false);
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(p->nparts + 1);
     for (int i = 0; i < p->nparts; i++) {
         struct floe_pipeline_part *q = &p->parts[i];
@@ -1029,9 +1073,13 @@ static void apply_assignment(struct floe_pipeline *p, int loaded)
     if (!list) {
         return;
     }
-    cJSON *map = table_offsets(p->table.meta, p->offsets_key);
-    int64_t start = strcmp(p->cfg->kafka.start, "latest") == 0 ? RD_KAFKA_OFFSET_END
-                                                               : RD_KAFKA_OFFSET_BEGINNING;
+    cJSON *map = table_offsets(p->table.meta, p->offsets_key, false);
+    int64_t start = logical_start(p->cfg);
+    rd_kafka_topic_partition_list_t *starts = p->load.starts; /* resolved by the job */
+    p->load.starts = NULL;
+    if (starts && p->load.resolved < 0) {
+        FLOE_DEBUG(MODULE, "kafka.start not resolved for every partition; librdkafka looks it up");
+    }
     for (int i = 0; i < list->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &list->elems[i];
         struct floe_pipeline_part *q = part_find(p, tp->partition, true);
@@ -1042,13 +1090,25 @@ static void apply_assignment(struct floe_pipeline *p, int loaded)
         int64_t at = map_get(map, tp->partition);
         q->assigned = true;
         q->committed = q->next = at;
-        tp->offset = at >= 0 ? at : start;
-        char where[32];
-        snprintf(where, sizeof(where), "%" PRId64, at);
+        const rd_kafka_topic_partition_t *r =
+            at < 0 && starts ? rd_kafka_topic_partition_list_find(starts, tp->topic, tp->partition)
+                             : NULL;
+        tp->offset = at >= 0 ? at : r && r->offset >= 0 ? r->offset : start;
+        char where[48];
+        if (at >= 0) {
+            snprintf(where, sizeof(where), "%" PRId64, at);
+        } else if (tp->offset >= 0) {
+            snprintf(where, sizeof(where), "%" PRId64 " (%s)", tp->offset, p->cfg->kafka.start);
+        } else {
+            snprintf(where, sizeof(where), "%s", p->cfg->kafka.start);
+        }
         FLOE_INFO(MODULE, "partition assigned\tpartition=%" PRId32 " offset=%s", tp->partition,
-                  at >= 0 ? where : p->cfg->kafka.start);
+                  where);
     }
     cJSON_Delete(map);
+    if (starts) {
+        rd_kafka_topic_partition_list_destroy(starts);
+    }
     floe_kafka_assign(&p->kafka, list);
     rd_kafka_topic_partition_list_destroy(list);
 }
@@ -1261,6 +1321,9 @@ void floe_pipeline_free(struct floe_pipeline *p)
     }
     if (p->assignment) {
         rd_kafka_topic_partition_list_destroy(p->assignment);
+    }
+    if (p->load.starts) {
+        rd_kafka_topic_partition_list_destroy(p->load.starts);
     }
     floe_config_free(p->load.cfg);
     if (p->load.reopen) {

@@ -12,7 +12,8 @@
  * offset} for the partitions it covers, merged with its parent snapshot's map at each commit
  * attempt (so a commit rebased onto another agent's keeps that agent's offsets). Partitions
  * start, on every assignment, at the offset of the newest ancestor carrying the map (or
- * kafka.start), read from the table loaded again for that assignment. A commit whose parent shows
+ * kafka.start, turned into a real offset by the partition's leader in the same job:
+ * floe_kafka_resolve_starts), read from the table loaded again for that assignment. A commit whose parent shows
  * another offset than the one its rows started from for one of its partitions (another agent
  * committed those records, or an earlier attempt of ours landed after reporting a failure) is
  * refused: the buffered rows are dropped, the upsert state rebuilt from the saved one and the
@@ -147,6 +148,12 @@ struct floe_pipeline {
                                   * p->table in the job when reopen is set */
         bool reopen;
         bool reopened; /* the job put fresh in place of p->table */
+        /* ASSIGN: the assignment's partitions (owned), those without an offset in the table at
+         * kafka.start (start) resolved to a real offset where resolved is 0 and the leader
+         * answered; the others at RD_KAFKA_OFFSET_INVALID or still logical. */
+        rd_kafka_topic_partition_list_t *starts;
+        int64_t start;
+        int resolved;
         int rc;
         const char *what;   /* which step failed (static text) */
         bool created;       /* the table was created */

@@ -20,6 +20,9 @@ partition's offset order — never with floe's code.
           stopped later: exact result
   group_cooperative  the same with the cooperative-sticky assignor (incremental assignments)
   broker  a broker down for ~10 s mid-stream: exact result, no restart
+  start   kafka.start = latest on a first start: the records produced before the assignment are
+          left out, every one after it is in the table; the assignment logs the offset the
+          leader gave for "latest" (floe asks for it before assigning), not the word
   backlog with flush_every 10m: a backlog is committed once floe has read it to the end of
           every partition, not 10 minutes later, even a small batch; records read as they
           arrive wait for flush_every (no commit, until SIGTERM): exact result
@@ -45,7 +48,7 @@ TOPIC = "users"
 
 
 def conf(work, bootstrap, state="state", schema_age=True, flush_rows=100000, flush_every="1s",
-         group="floe-test", name="floe.conf", rdkafka=""):
+         group="floe-test", name="floe.conf", rdkafka="", start="earliest"):
     path = os.path.join(work, name)
     schema = "id long required, name string, email string, signup_ts timestamptz"
     rules = "name = max_length 200"
@@ -57,6 +60,7 @@ def conf(work, bootstrap, state="state", schema_age=True, flush_rows=100000, flu
 brokers = {bootstrap}
 topic = {TOPIC}
 group = {group}
+start = {start}
 rdkafka.session.timeout.ms = 6000
 rdkafka.heartbeat.interval.ms = 500
 rdkafka.topic.metadata.refresh.interval.ms = 2000
@@ -524,6 +528,39 @@ def scenario_backlog():
         offsets_ok(work, ends, last_changing(mk.bootstrap, logs), "backlog: after SIGTERM")
 
 
+def scenario_start():
+    work = tmpdir()
+    with MockKafka(brokers=2, partitions=4, topic=TOPIC) as mk:
+        cfgp = conf(work, mk.bootstrap, start="latest")
+        before = f"{work}/p1.log"
+        produce(mk.bootstrap, before, "--count", "3000", "--keys", "500", "--seed", "31")
+        ends_before = {}
+        for e in read_log(before):
+            ends_before[e["partition"]] = max(ends_before.get(e["partition"], 0), e["offset"] + 1)
+        agent = Floe(cfgp, f"{work}/floe.log")
+        deadline = time.monotonic() + 60
+        while agent.text().count("partition assigned") < 4 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        text = agent.text()
+        for p in range(4):
+            check(f"partition={p} offset={ends_before.get(p, 0)} (latest)" in text,
+                  f"start: partition {p} is assigned at the end the leader gave for 'latest'",
+                  text[-2000:])
+        after = f"{work}/p2.log"
+        produce(mk.bootstrap, after, "--count", "4000", "--keys", "500", "--invalid", "0.02",
+                "--seed", "32")
+        valid = {(e["partition"], e["offset"]): e["valid"] for e in read_log(after)}
+        msgs = [m for m in consume(mk.bootstrap, TOPIC) if (m["partition"], m["offset"]) in valid]
+        check(len(msgs) == len(valid), "start: kcat reads back the records produced after the "
+              "assignment", f"{len(msgs)} of {len(valid)}")
+        rows, invalid, ends = latest_rows(msgs, valid)
+        last = last_changing(mk.bootstrap, [after])
+        wait_caught_up(work, ends, last)
+        stop(agent, "start")
+        table_matches(work, rows, "start = latest")
+        offsets_ok(work, ends, last, "start = latest")
+
+
 def run_scenario(scenarios, doc):
     """Runs the scenario named by the only argument and finish()es; with no such scenario,
     prints doc (the usage) and exits 2."""
@@ -536,7 +573,7 @@ def run_scenario(scenarios, doc):
 
 SCENARIOS = {"steady": scenario_steady, "crash": scenario_crash, "reload": scenario_reload,
              "group": scenario_group, "group_cooperative": scenario_group_cooperative,
-             "broker": scenario_broker, "backlog": scenario_backlog}
+             "broker": scenario_broker, "backlog": scenario_backlog, "start": scenario_start}
 
 if __name__ == "__main__":
     run_scenario(SCENARIOS, __doc__)
