@@ -52,8 +52,8 @@ def payload_problem(e, payload):
                 and f"{j['id']}@" in j["email"]):
             return "name or email"
         return None
-    if e["key"] != "invalid":
-        return "invalid record not keyed 'invalid'"
+    if e["key"] != f"invalid-{e['seq'] % 16}":
+        return "invalid record not keyed 'invalid-<seq % 16>'"
     kind = e["invalid"]
     if kind == "malformed":
         return None if j is None and payload.startswith("{") and e["id"] is None else "JSON"
@@ -142,8 +142,12 @@ def check_run(label, out, log, msgs, count, keys, copies_ok=False):
             newest[i] = v
     check(not bad, f"{label}: kinds, one partition per id and offsets in generation order",
           str(bad[:3]))
-    invalid_parts = {e["partition"] for e in log if not e["valid"]}
-    check(len(invalid_parts) <= 1, f"{label}: invalid records share one partition")
+    invalid_parts = {}
+    for e in log:
+        if not e["valid"]:
+            invalid_parts.setdefault(e["key"], set()).add(e["partition"])
+    check(all(len(ps) == 1 for ps in invalid_parts.values()),
+          f"{label}: each key of invalid records stays in one partition", str(invalid_parts))
 
     # The summary agrees with the log.
     for k in ("new", "duplicate", "stale", "equal", "invalid"):

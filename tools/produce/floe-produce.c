@@ -6,8 +6,10 @@
  *
  * Each record is keyed by its id (decimal), so every version of an id goes to one partition,
  * and the producer is idempotent (enable.idempotence=true), so a key's versions land in the
- * order they were generated even across retries and broker outages. Invalid records are all
- * keyed "invalid". The tool waits until every record is delivered or has failed, then prints a
+ * order they were generated even across retries and broker outages. Invalid records (some have
+ * no id) are keyed "invalid-N", N = seq % 16: spread over a few partitions, so that none of them
+ * holds far more than the others (librdkafka's mock cluster keeps only about 5 MiB of each
+ * partition). The tool waits until every record is delivered or has failed, then prints a
  * summary on stdout; --log writes one JSON line per record, in delivery order:
  *
  *     {"seq":7,"partition":2,"offset":1,"key":"42","id":42,"version":1767225600123456,
@@ -299,7 +301,7 @@ static void write_log(struct producer *p, const struct slot *s, int32_t partitio
         snprintf(invalid, sizeof(invalid), "\"%s\"",
                  floe_userstream_invalid_name((enum floe_userstream_invalid)s->invalid));
     }
-    /* Keys are digits or "invalid"; error strings come from librdkafka and are escaped. */
+    /* Keys are digits or "invalid-N"; error strings come from librdkafka and are escaped. */
     fprintf(p->log,
             "{\"seq\":%" PRIu64 ",\"partition\":%" PRId32 ",\"offset\":%" PRId64
             ",\"key\":\"%.*s\",\"id\":%s,\"version\":%s,\"valid\":%s,\"kind\":\"%s\","
@@ -474,7 +476,7 @@ static int produce_one(struct producer *p, const uint8_t *value, size_t len,
     if (rec->valid) {
         snprintf(key, sizeof(key), "%" PRIu32, rec->id);
     } else {
-        snprintf(key, sizeof(key), "invalid");
+        snprintf(key, sizeof(key), "invalid-%" PRIu64, rec->seq % 16);
     }
     for (;;) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
