@@ -708,13 +708,24 @@ int floe_kafka_resolve_starts(struct floe_kafka *k, rd_kafka_topic_partition_lis
     int rc = 0;
     if (ask->cnt > 0) {
         rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(k->rk, ask, timeout_ms);
-        rc = err ? -EIO : 0;
-        for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < ask->cnt; i++) {
+        if (err) {
+            FLOE_DEBUG("kafka", "start offsets not all resolved\terror=\"%s\"",
+                       rd_kafka_err2str(err));
+            rc = -EIO;
+        }
+        /* Whatever the call's result, an element answered without an error has its offset;
+         * the others keep -2/-1. */
+        for (int i = 0; i < ask->cnt; i++) {
             const rd_kafka_topic_partition_t *a = &ask->elems[i];
             rd_kafka_topic_partition_t *tp =
                 rd_kafka_topic_partition_list_find(parts, a->topic, a->partition);
             if (a->err || a->offset < 0 || !tp) {
-                rc = -EIO; /* this one stays logical */
+                rc = -EIO;
+                if (a->err) {
+                    FLOE_DEBUG("kafka", "start offset not resolved\tpartition=%" PRId32
+                                        " error=\"%s\"",
+                               a->partition, rd_kafka_err2str(a->err));
+                }
             } else {
                 tp->offset = a->offset;
             }

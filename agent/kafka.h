@@ -235,7 +235,8 @@ void floe_kafka_drop_held(struct floe_kafka *k);
  * is not known yet at that instant (right after a group join) librdkafka waits a fixed 500 ms
  * before asking, and the answer can then wait behind a fetch that the broker holds for
  * fetch.wait.max.ms — a pause of up to a second at a first start. Returns 0, or -EIO if any
- * could not be resolved (those stay logical: librdkafka resolves them on assignment). */
+ * could not be resolved (each of those stays logical, for librdkafka to resolve on assignment;
+ * the others are resolved all the same). Callable from any thread. */
 int floe_kafka_resolve_starts(struct floe_kafka *k, rd_kafka_topic_partition_list_t *parts,
                               int timeout_ms);
 

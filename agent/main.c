@@ -401,7 +401,8 @@ static int cmd_help(int argc, char **argv)
     return print_help(c, stdout);
 }
 
-/* glibc's malloc returns freed memory to the system eagerly: a thread arena's free top is given
+/* For every command, though it matters for `floe run` and `floe demo`. glibc's malloc returns
+ * freed memory to the system eagerly: a thread arena's free top is given
  * back (madvise) past 128 KiB, and blocks of 128 KiB and more are mmapped and unmapped one by
  * one until the first such free raises that limit. librdkafka's broker thread allocates its fetch
  * buffers and one op per message, and the loop frees them a moment later, so the broker's arena
@@ -409,18 +410,21 @@ static int cmd_help(int argc, char **argv)
  * messages, about a tenth of the CPU of `floe run` at full speed (tools/bench/pipeline: CPU per
  * million records 1.12 → 1.03 s, ratio to kcat 0.94 → 1.02, medians of 5-6 runs). So memory a
  * thread frees stays with it up to 64 MiB, and blocks below 32 MiB come from the arenas. What
- * this costs is memory already counted: peak RSS is what was in use at the peak, plus at most
- * the free tops of the arenas (+1 to +4 MiB in the benchmark). A GLIBC_TUNABLES setting of
- * glibc.malloc.* is left to rule instead. */
+ * this costs: an arena keeps what its thread had in use at its own peak, so RSS can reach the
+ * sum of the threads' peaks instead of the peak of their sum (+1 to +4 MiB in the benchmark).
+ * 64-bit only: a 32-bit glibc refuses an mmap threshold over 512 KiB, and without it the trim
+ * threshold alone would keep memory for nothing. A GLIBC_TUNABLES setting of glibc.malloc.*
+ * is left to rule instead. */
 static void tune_malloc(void)
 {
 #if defined(__GLIBC__) && defined(M_TRIM_THRESHOLD) && defined(M_MMAP_THRESHOLD)
     const char *t = getenv("GLIBC_TUNABLES");
-    if (t && strstr(t, "glibc.malloc.")) {
+    if (sizeof(void *) < 8 || (t && strstr(t, "glibc.malloc."))) {
         return;
     }
-    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+    if (mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024) == 1) {
+        mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+    }
 #endif
 }
 

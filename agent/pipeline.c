@@ -83,7 +83,7 @@ static struct floe_pipeline_part *part_find(struct floe_pipeline *p, int32_t id,
         p->capparts = cap;
     }
     struct floe_pipeline_part *q = &p->parts[p->nparts++];
-    *q = (struct floe_pipeline_part){id, -1, -1, false};
+    *q = (struct floe_pipeline_part){id, -1, -1, -1, false};
     return q;
 }
 
@@ -293,7 +293,8 @@ static void close_upsert(struct floe_pipeline *p)
     }
 }
 
-/* ---- Table jobs (run on a worker: touch only p->load, p->table and p->up) ---- */
+/* ---- Table jobs (run on a worker: touch only p->load, p->table and p->up; an ASSIGN job also
+ * reads p->offsets_key and asks the brokers through p->kafka, see pipeline.h) ---- */
 
 /* kafka.start as a librdkafka offset. */
 static int64_t logical_start(const struct floe_config *cfg)
@@ -420,10 +421,10 @@ static void restart_at_table(struct floe_pipeline *p)
         }
         int64_t at = map_get(map, q->id);
         q->committed = q->next = at;
+        /* Without an offset in the table, back where the assignment started it: "latest"
+         * again would skip the records of the refused batch. */
         rd_kafka_topic_partition_list_add(list, p->topic, q->id)->offset =
-            at >= 0 ? at
-                    : (strcmp(p->cfg->kafka.start, "latest") == 0 ? RD_KAFKA_OFFSET_END
-                                                                  : RD_KAFKA_OFFSET_BEGINNING);
+            at >= 0 ? at : q->origin >= 0 ? q->origin : logical_start(p->cfg);
     }
     cJSON_Delete(map);
     p->held = false; /* the restart drops it, with whatever was taken ahead */
@@ -439,9 +440,24 @@ static void fatal(struct floe_pipeline *p, const char *what)
     floe_agent_stop(p->agent);
 }
 
+/* Whether the loop was stopped on the shutdown timeout, its handles then closed while a job
+ * still ran (floe_agent_close_rest): the job's end starts nothing more, and
+ * floe_pipeline_free releases what it handed back. */
+static bool timed_out(struct floe_pipeline *p)
+{
+    if (!p->agent->stop_timed_out) {
+        return false;
+    }
+    p->state = FLOE_PIPELINE_IDLE;
+    return true;
+}
+
 static void after_commit(uv_work_t *req, int status)
 {
     struct floe_pipeline *p = req->data;
+    if (timed_out(p)) {
+        return;
+    }
     p->state = FLOE_PIPELINE_IDLE;
     p->dirs.seen = 0; /* the batch was written, or is kept and its directories made again */
     if (status == UV_ECANCELED) {
@@ -716,6 +732,9 @@ static void apply_assignment(struct floe_pipeline *p, int loaded);
 static void after_load(uv_work_t *req, int status)
 {
     struct floe_pipeline *p = req->data;
+    if (timed_out(p)) {
+        return;
+    }
     int rc = status == UV_ECANCELED ? -ECANCELED : p->load.rc;
     p->state = FLOE_PIPELINE_IDLE;
     uv_update_time(p->loop);
@@ -1069,17 +1088,27 @@ static void apply_assignment(struct floe_pipeline *p, int loaded)
                   p->load.err[0] ? p->load.err : strerror(-loaded));
     }
     rd_kafka_topic_partition_list_t *list = p->assignment;
+    rd_kafka_topic_partition_list_t *starts = p->load.starts; /* resolved by the job */
     p->assignment = NULL;
+    p->load.starts = NULL;
+    int64_t start = logical_start(p->cfg);
+    if (starts && p->load.start != start) {
+        /* A reload changed kafka.start while the job ran: its answers are for the old one. */
+        rd_kafka_topic_partition_list_destroy(starts);
+        starts = NULL;
+    }
+    if (starts && p->load.resolved < 0) {
+        FLOE_WARN(MODULE, "kafka.start not resolved by every partition's leader; librdkafka "
+                          "looks it up for those\tstart=%s",
+                  p->cfg->kafka.start);
+    }
     if (!list) {
+        if (starts) {
+            rd_kafka_topic_partition_list_destroy(starts);
+        }
         return;
     }
     cJSON *map = table_offsets(p->table.meta, p->offsets_key, false);
-    int64_t start = logical_start(p->cfg);
-    rd_kafka_topic_partition_list_t *starts = p->load.starts; /* resolved by the job */
-    p->load.starts = NULL;
-    if (starts && p->load.resolved < 0) {
-        FLOE_DEBUG(MODULE, "kafka.start not resolved for every partition; librdkafka looks it up");
-    }
     for (int i = 0; i < list->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &list->elems[i];
         struct floe_pipeline_part *q = part_find(p, tp->partition, true);
@@ -1094,11 +1123,13 @@ static void apply_assignment(struct floe_pipeline *p, int loaded)
             at < 0 && starts ? rd_kafka_topic_partition_list_find(starts, tp->topic, tp->partition)
                              : NULL;
         tp->offset = at >= 0 ? at : r && r->offset >= 0 ? r->offset : start;
-        char where[48];
+        q->origin = at < 0 && tp->offset >= 0 ? tp->offset : -1;
+        char where[64];
         if (at >= 0) {
             snprintf(where, sizeof(where), "%" PRId64, at);
         } else if (tp->offset >= 0) {
-            snprintf(where, sizeof(where), "%" PRId64 " (%s)", tp->offset, p->cfg->kafka.start);
+            snprintf(where, sizeof(where), "%" PRId64 " start=%s", tp->offset,
+                     p->cfg->kafka.start);
         } else {
             snprintf(where, sizeof(where), "%s", p->cfg->kafka.start);
         }

@@ -11,14 +11,15 @@
  * Exactly once (DESIGN.md): every commit's summary holds `floe.offsets.<topic>` = {"<p>": next
  * offset} for the partitions it covers, merged with its parent snapshot's map at each commit
  * attempt (so a commit rebased onto another agent's keeps that agent's offsets). Partitions
- * start, on every assignment, at the offset of the newest ancestor carrying the map (or
+ * start, on every assignment, at the offset of the newest ancestor carrying the map (or at
  * kafka.start, turned into a real offset by the partition's leader in the same job:
- * floe_kafka_resolve_starts), read from the table loaded again for that assignment. A commit whose parent shows
- * another offset than the one its rows started from for one of its partitions (another agent
- * committed those records, or an earlier attempt of ours landed after reporting a failure) is
- * refused: the buffered rows are dropped, the upsert state rebuilt from the saved one and the
- * partitions restarted at the table's offsets. After each commit the offsets are committed to the
- * group asynchronously (advisory).
+ * floe_kafka_resolve_starts), read from the table loaded again for that assignment. A commit
+ * whose parent shows another offset than the one its rows started from for one of its
+ * partitions (another agent committed those records, or an earlier attempt of ours landed after
+ * reporting a failure) is refused: the buffered rows are dropped, the upsert state rebuilt from
+ * the saved one and the partitions restarted at the table's offsets (one without any, where its
+ * assignment started it). After each commit the offsets are committed to the group
+ * asynchronously (advisory).
  *
  * Table loads never block the loop either: once the loop runs, every load of the table — the
  * offsets read for an assignment, the write path rebuilt after a reload (load, create, spec
@@ -54,6 +55,8 @@ struct floe_pipeline_part {
     int32_t id;
     int64_t committed; /* the table's next offset for it; -1: the table has none */
     int64_t next;      /* the next offset to take; -1: not known until the first message */
+    int64_t origin;    /* where kafka.start put it at its assignment (the leader's answer), for
+                        * a restart while the table has no offset for it; -1: not known */
     bool assigned;
 };
 
@@ -140,7 +143,9 @@ struct floe_pipeline {
     /* An assignment waiting for its offsets (the table job, then floe_kafka_assign); owned. */
     rd_kafka_topic_partition_list_t *assignment;
     /* A table job. While it runs it owns p->table, p->up (and up_open) and what is below; the
-     * loop touches none of them. */
+     * loop touches none of them. An ASSIGN job also reads p->offsets_key and asks the brokers
+     * through p->kafka's client: neither changes while a job runs (the consumer is held, and
+     * only advance(), which waits for the job, closes or reopens it). */
     struct {
         enum floe_pipeline_load kind;
         struct floe_config *cfg; /* REBUILD, RESTART: the job's copy of the config (owned) */
@@ -148,9 +153,10 @@ struct floe_pipeline {
                                   * p->table in the job when reopen is set */
         bool reopen;
         bool reopened; /* the job put fresh in place of p->table */
-        /* ASSIGN: the assignment's partitions (owned), those without an offset in the table at
-         * kafka.start (start) resolved to a real offset where resolved is 0 and the leader
-         * answered; the others at RD_KAFKA_OFFSET_INVALID or still logical. */
+        /* ASSIGN: the assignment's partitions (owned). Those without an offset in the table
+         * are at kafka.start (start, as it was when the job began): a real offset where their
+         * leader answered, still logical where not (resolved is then -EIO); the others at
+         * RD_KAFKA_OFFSET_INVALID. */
         rd_kafka_topic_partition_list_t *starts;
         int64_t start;
         int resolved;

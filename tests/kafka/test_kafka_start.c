@@ -35,11 +35,10 @@ static int produce(const char *bootstrap)
     int rc = 0;
     for (int p = 0; p < PARTITIONS && rc == 0; p++) {
         for (int i = 0; i < 10 * (p + 1) && rc == 0; i++) {
-            rc = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_PARTITION(p),
-                                   RD_KAFKA_V_VALUE("x", 1), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                   RD_KAFKA_V_END)
-                     ? -1
-                     : 0;
+            rd_kafka_resp_err_t e = rd_kafka_producev(
+                rk, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_PARTITION(p), RD_KAFKA_V_VALUE("x", 1),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+            rc = e ? -1 : 0;
         }
     }
     if (rc == 0 && rd_kafka_flush(rk, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -83,7 +82,7 @@ static rd_kafka_topic_partition_list_t *list_of(const int64_t *offsets, int n)
 int main(void)
 {
     struct floe_mockkafka mock = {0};
-    char err[512], text[1024];
+    char err[512] = "", text[1024];
     if (floe_mockkafka_start(&mock, 2, TOPIC, PARTITIONS, err, sizeof(err)) < 0) {
         fprintf(stderr, "mock cluster: %s\n", err);
         return 1;
@@ -103,9 +102,15 @@ int main(void)
     uv_loop_t loop;
     struct floe_kafka k;
     static const struct floe_kafka_handler h = {on_message, on_assign, on_revoke, NULL, NULL};
-    if (!cfg || uv_loop_init(&loop) != 0 ||
-        floe_kafka_open(&k, &loop, cfg, &h, NULL, err, sizeof(err)) != 0) {
+    if (!cfg || uv_loop_init(&loop) != 0) {
+        floe_config_free(cfg);
+        floe_mockkafka_stop(&mock);
+        return 1;
+    }
+    if (floe_kafka_open(&k, &loop, cfg, &h, NULL, err, sizeof(err)) != 0) {
         fprintf(stderr, "consumer: %s\n", err);
+        uv_loop_close(&loop);
+        floe_config_free(cfg);
         floe_mockkafka_stop(&mock);
         return 1;
     }

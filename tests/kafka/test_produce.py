@@ -148,6 +148,9 @@ def check_run(label, out, log, msgs, count, keys, copies_ok=False):
             invalid_parts.setdefault(e["key"], set()).add(e["partition"])
     check(all(len(ps) == 1 for ps in invalid_parts.values()),
           f"{label}: each key of invalid records stays in one partition", str(invalid_parts))
+    spread = set().union(*invalid_parts.values()) if invalid_parts else set()
+    check(sum(not e["valid"] for e in log) < 16 or len(spread) >= 2,
+          f"{label}: invalid records are spread over more than one partition", str(spread))
 
     # The summary agrees with the log.
     for k in ("new", "duplicate", "stale", "equal", "invalid"):

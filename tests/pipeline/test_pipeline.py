@@ -543,7 +543,7 @@ def scenario_start():
             time.sleep(0.2)
         text = agent.text()
         for p in range(4):
-            check(f"partition={p} offset={ends_before.get(p, 0)} (latest)" in text,
+            check(f"partition={p} offset={ends_before.get(p, 0)} start=latest\n" in text,
                   f"start: partition {p} is assigned at the end the leader gave for 'latest'",
                   text[-2000:])
         after = f"{work}/p2.log"
