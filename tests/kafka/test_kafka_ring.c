@@ -15,6 +15,7 @@
 #include "config.h"
 #include "kafka.h"
 #include "mockkafka.h"
+#include "mockproduce.h"
 
 #define TOPIC "ring"
 #define PARTITIONS 4
@@ -156,43 +157,6 @@ static void on_revoke(void *ctx, const rd_kafka_topic_partition_list_t *parts)
     floe_kafka_revoke_done(&r->k);
 }
 
-/* Produces PER_PARTITION messages to each partition of the mock; 0 or -1. */
-static int produce(const char *bootstrap)
-{
-    char err[256];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof(err)) !=
-        RD_KAFKA_CONF_OK) {
-        rd_kafka_conf_destroy(conf);
-        return -1;
-    }
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-    if (!rk) {
-        rd_kafka_conf_destroy(conf);
-        return -1;
-    }
-    int rc = 0;
-    for (int p = 0; p < PARTITIONS && rc == 0; p++) {
-        for (int i = 0; i < PER_PARTITION && rc == 0; i++) {
-            char value[64];
-            int n = snprintf(value, sizeof(value), "{\"partition\":%d,\"i\":%d}", p, i);
-            rd_kafka_resp_err_t e;
-            while ((e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_PARTITION(p),
-                                          RD_KAFKA_V_VALUE(value, (size_t)n),
-                                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                          RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                rd_kafka_poll(rk, 10);
-            }
-            rc = e ? -1 : 0;
-        }
-    }
-    if (rc == 0 && rd_kafka_flush(rk, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        rc = -1;
-    }
-    rd_kafka_destroy(rk);
-    return rc;
-}
-
 int main(void)
 {
     struct floe_mockkafka mock = {0};
@@ -203,7 +167,8 @@ int main(void)
         fprintf(stderr, "mock cluster: %s\n", err);
         return 1;
     }
-    CHECK_INT(produce(floe_mockkafka_bootstrap(&mock)), 0);
+    CHECK_INT(mock_produce(floe_mockkafka_bootstrap(&mock), TOPIC, PARTITIONS, PER_PARTITION, 0),
+              0);
     snprintf(
         text, sizeof(text),
         "[kafka]\nbrokers = %s\ntopic = " TOPIC "\ngroup = ring-test\n"

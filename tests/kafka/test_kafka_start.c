@@ -13,40 +13,10 @@
 #include "config.h"
 #include "kafka.h"
 #include "mockkafka.h"
+#include "mockproduce.h"
 
 #define TOPIC "starts"
 #define PARTITIONS 4
-
-/* Produces 10 * (p + 1) messages to partition p; 0 or -1. */
-static int produce(const char *bootstrap)
-{
-    char err[256];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof(err)) !=
-        RD_KAFKA_CONF_OK) {
-        rd_kafka_conf_destroy(conf);
-        return -1;
-    }
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-    if (!rk) {
-        rd_kafka_conf_destroy(conf);
-        return -1;
-    }
-    int rc = 0;
-    for (int p = 0; p < PARTITIONS && rc == 0; p++) {
-        for (int i = 0; i < 10 * (p + 1) && rc == 0; i++) {
-            rd_kafka_resp_err_t e = rd_kafka_producev(
-                rk, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_PARTITION(p), RD_KAFKA_V_VALUE("x", 1),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-            rc = e ? -1 : 0;
-        }
-    }
-    if (rc == 0 && rd_kafka_flush(rk, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        rc = -1;
-    }
-    rd_kafka_destroy(rk);
-    return rc;
-}
 
 static void on_closed(void *ctx)
 {
@@ -87,7 +57,7 @@ int main(void)
         fprintf(stderr, "mock cluster: %s\n", err);
         return 1;
     }
-    CHECK_INT(produce(floe_mockkafka_bootstrap(&mock)), 0);
+    CHECK_INT(mock_produce(floe_mockkafka_bootstrap(&mock), TOPIC, PARTITIONS, 10, 10), 0);
     snprintf(text, sizeof(text),
              "[kafka]\nbrokers = %s\ntopic = " TOPIC "\ngroup = start-test\n"
              "[table]\nwarehouse = /nonexistent\nschema = i int required\nkey = i\nversion =\n",
